@@ -1,0 +1,84 @@
+"""A small named registry: one decorator, one explicit name, duplicates fail loudly.
+
+Parameters passed to ``build`` are checked against the registered callable's signature, so a typo in
+a suite file is an error that lists the valid parameters (habit 5 of docs/design.md).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+from dflbench.errors import ConfigError, did_you_mean, unknown
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Maps names to classes or factories of one kind (losses, datasets, models...)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._items: dict[str, T] = {}
+
+    def register(self, name: str) -> Callable[[T], T]:
+        """Decorator registering ``obj`` under ``name``; a second registration of a name raises."""
+
+        def decorate(obj: T) -> T:
+            if name in self._items:
+                raise RuntimeError(f"{self.kind} '{name}' is registered twice")
+            self._items[name] = obj
+            return obj
+
+        return decorate
+
+    def get(self, name: str) -> T:
+        """The entry called ``name``; an unknown name raises ConfigError with a did-you-mean."""
+        try:
+            return self._items[name]
+        except KeyError:
+            raise ConfigError(unknown(self.kind, name, self._items)) from None
+
+    def names(self) -> list[str]:
+        return sorted(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def check_params(self, name: str, params: dict[str, Any], *, reserved: tuple[str, ...] = ()) -> None:
+        """Raise ConfigError if ``params`` holds a key the entry's signature does not accept.
+
+        ``reserved`` names are supplied by dflbench itself (e.g. ``class_counts``), never by users.
+        """
+        accepted = self.accepted_params(name, reserved=reserved)
+        for key in params:
+            if key not in accepted:
+                hint = did_you_mean(key, accepted)
+                valid = ", ".join(sorted(accepted)) or "none"
+                raise ConfigError(
+                    f"{self.kind} '{name}' has no parameter '{key}'{hint} (valid: {valid})"
+                )
+
+    def accepted_params(self, name: str, *, reserved: tuple[str, ...] = ()) -> list[str]:
+        """Keyword parameters a user may set for entry ``name``."""
+        sig = inspect.signature(self.get(name))
+        return [
+            p.name
+            for p in sig.parameters.values()
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+            and p.name not in reserved
+            and p.name != "self"
+        ]
+
+    def build(self, name: str, params: dict[str, Any], *, reserved: dict[str, Any] | None = None) -> Any:
+        """Instantiate entry ``name`` with user ``params`` (checked) plus dflbench's ``reserved``."""
+        reserved = reserved or {}
+        self.check_params(name, params, reserved=tuple(reserved))
+        factory: Any = self.get(name)
+        accepted = set(inspect.signature(factory).parameters)
+        extra = {k: v for k, v in reserved.items() if k in accepted}
+        return factory(**params, **extra)

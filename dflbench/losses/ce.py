@@ -1,0 +1,28 @@
+"""Cross-entropy: the baseline every other loss is measured against (docs/losses.md)."""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+from dflbench.losses import LOSSES
+from dflbench.losses._base import Loss, gather_target, log_probs
+
+
+def cross_entropy(logits: Tensor, targets: Tensor) -> Tensor:
+    """Per-sample cross-entropy ``-log p_t`` for (..., N, C) logits and (..., N) targets."""
+    return -gather_target(log_probs(logits), targets)
+
+
+@LOSSES.register("ce")
+class CrossEntropy(Loss):
+    """Cross-entropy ``l_n = -log p_t``, ``p = softmax(z)``; the baseline of Hossain et al. (2021)."""
+
+    name = "ce"
+    title = "Cross-entropy"
+    source = "Standard softmax cross-entropy (the baseline of Hossain et al., Neurocomputing 2021)"
+
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
+
+    def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
+        return cross_entropy(logits, targets)

@@ -1,0 +1,46 @@
+"""Dual Cross-Entropy (docs/losses.md, "Baselines from the DFL paper")."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from dflbench.losses import LOSSES
+from dflbench.losses._base import Loss, gather_target, log_probs
+from dflbench.losses._params import number
+
+
+def dual_cross_entropy(
+    logits: Tensor, targets: Tensor, *, alpha: float = 1.0, beta: float = 1.0
+) -> Tensor:
+    """Per-sample ``-log p_t + beta * sum_{c != y} log(alpha + p_c)``."""
+    log_p = log_probs(logits)
+    false = 1.0 - F.one_hot(targets, logits.shape[-1]).to(log_p.dtype)
+    regulariser = (false * torch.log(alpha + log_p.exp())).sum(dim=-1)
+    return -gather_target(log_p, targets) + beta * regulariser
+
+
+@LOSSES.register("dual_ce")
+class DualCrossEntropy(Loss):
+    """Dual Cross-Entropy (Li et al., IEEE TVT 2019):
+    ``l_n = -log p_t + beta * sum_{c != y} log(alpha + p_c)``; the second term penalises
+    probability mass on the false classes."""
+
+    name = "dual_ce"
+    title = "Dual cross-entropy"
+    source = (
+        "Li, Yu, Chang, Ma, Cao, 'Dual Cross-Entropy Loss for Small-Sample Fine-Grained Vehicle "
+        "Classification', IEEE Transactions on Vehicular Technology 68(5) (2019)"
+    )
+
+    def __init__(self, *, alpha: float = 1.0, beta: float = 1.0, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
+        self.alpha = number(self.name, "alpha", alpha, gt=0.0)
+        self.beta = number(self.name, "beta", beta, ge=0.0)
+
+    def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
+        return dual_cross_entropy(logits, targets, alpha=self.alpha, beta=self.beta)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}, beta={self.beta}, {super().extra_repr()}"

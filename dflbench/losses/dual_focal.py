@@ -1,0 +1,104 @@
+"""Dual Focal Loss of Hossain, Betts and Paplinski: the seed loss of dflbench (docs/losses.md)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from dflbench.losses import LOSSES
+from dflbench.losses._base import Loss, log_probs
+from dflbench.losses._params import number
+
+
+def dual_focal_loss(
+    logits: Tensor,
+    targets: Tensor,
+    *,
+    alpha: float = 1.0,
+    beta: float = 1.0,
+    gamma: float | Tensor = 1.0,
+    rho: float = 1.0,
+    theta: float = 1e-3,
+) -> Tensor:
+    """Per-sample DFL ``l_n = sum_c l_nc`` with
+    ``l_nc = -[t log max(p, theta) + beta (1 - t) log max(rho - p, theta) - alpha |t - p|^gamma]``.
+
+    ``gamma`` may be a tensor broadcastable against the (..., N, C) logits (the learnable variant).
+    """
+    log_p = log_probs(logits)
+    p = log_p.exp()
+    t = F.one_hot(targets, logits.shape[-1]).to(log_p.dtype)
+    # log max(p, theta) == max(log p, log theta): stays on the stable log-softmax.
+    true_term = t * log_p.clamp_min(math.log(theta))
+    false_term = beta * (1.0 - t) * torch.log((rho - p).clamp_min(theta))
+    # |t - p| is exactly 0 for saturated logits; clamping keeps the gradient of x^gamma finite
+    # (gamma < 1) without changing the value (tiny^gamma is 0 to working precision).
+    focal_term = alpha * (t - p).abs().clamp_min(torch.finfo(p.dtype).tiny).pow(gamma)
+    return -(true_term + false_term - focal_term).sum(dim=-1)
+
+
+def check_dfl_params(
+    owner: str, alpha: float, beta: float, rho: float, theta: float
+) -> tuple[float, float, float, float]:
+    """Validate the DFL parameters shared by ``dual_focal`` and ``dual_focal_learnable``."""
+    return (
+        number(owner, "alpha", alpha, ge=0.0),
+        number(owner, "beta", beta, ge=0.0),
+        number(owner, "rho", rho, gt=0.0),
+        number(owner, "theta", theta, gt=0.0, lt=1.0),
+    )
+
+
+@LOSSES.register("dual_focal")
+class DualFocalLoss(Loss):
+    """Dual Focal Loss (Hossain, Betts, Paplinski, Neurocomputing 462, 2021):
+
+    ``l_n = -sum_c [t log max(p, theta) + beta (1 - t) log max(rho - p, theta)
+    - alpha |t - p|^gamma]``. The focal-style term is *added* (note the sign), on true and false
+    classes alike, so the gradient does not vanish on easy examples. Defaults follow the authors'
+    code (``dfl_loss_function.m``): ``alpha = beta = gamma = rho = 1``, ``theta = 1e-3``.
+    """
+
+    name = "dual_focal"
+    title = "Dual Focal Loss (Hossain et al.)"
+    source = (
+        "Hossain, Betts, Paplinski, 'Dual Focal Loss to address class imbalance in semantic "
+        "segmentation', Neurocomputing 462 (2021), doi:10.1016/j.neucom.2021.07.055; "
+        "code: github.com/mhos0007/Dual_Focal_Loss"
+    )
+
+    def __init__(
+        self,
+        *,
+        alpha: float = 1.0,
+        beta: float = 1.0,
+        gamma: float = 1.0,
+        rho: float = 1.0,
+        theta: float = 1e-3,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(reduction=reduction)
+        self.alpha, self.beta, self.rho, self.theta = check_dfl_params(
+            self.name, alpha, beta, rho, theta
+        )
+        self.gamma = number(self.name, "gamma", gamma, ge=0.0)
+
+    def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
+        return dual_focal_loss(
+            logits,
+            targets,
+            alpha=self.alpha,
+            beta=self.beta,
+            gamma=self.gamma,
+            rho=self.rho,
+            theta=self.theta,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"alpha={self.alpha}, beta={self.beta}, gamma={self.gamma}, rho={self.rho}, "
+            f"theta={self.theta}, {super().extra_repr()}"
+        )

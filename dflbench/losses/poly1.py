@@ -1,0 +1,39 @@
+"""Poly-1 loss (docs/losses.md, "The rest of the field")."""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+from dflbench.losses import LOSSES
+from dflbench.losses._base import Loss, gather_target, log_probs, one_minus_p
+from dflbench.losses._params import number
+
+
+def poly1_loss(logits: Tensor, targets: Tensor, *, epsilon: float = 1.0) -> Tensor:
+    """Per-sample ``-log p_t + epsilon (1 - p_t)``."""
+    log_pt = gather_target(log_probs(logits), targets)
+    return -log_pt + epsilon * one_minus_p(log_pt)
+
+
+@LOSSES.register("poly1")
+class Poly1Loss(Loss):
+    """Poly-1 (Leng et al., ICLR 2022): ``l_n = -log p_t + epsilon (1 - p_t)``, the leading
+    polynomial coefficient of cross-entropy perturbed by ``epsilon`` (>= -1 keeps it a proper
+    loss, minimised at ``p_t = 1``)."""
+
+    name = "poly1"
+    title = "Poly-1 loss"
+    source = (
+        "Leng, Tan, Liu, Cubuk, Shi, Cheng, Anguelov, 'PolyLoss: A Polynomial Expansion "
+        "Perspective of Classification Loss Functions', ICLR 2022"
+    )
+
+    def __init__(self, *, epsilon: float = 1.0, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
+        self.epsilon = number(self.name, "epsilon", epsilon, ge=-1.0)
+
+    def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
+        return poly1_loss(logits, targets, epsilon=self.epsilon)
+
+    def extra_repr(self) -> str:
+        return f"epsilon={self.epsilon}, {super().extra_repr()}"

@@ -1,0 +1,62 @@
+"""The CLI's one error boundary: library errors become one line on stderr and an exit code.
+
+Exit codes (docs/design.md): 0 success; 1 ``compare`` found a regression; 2 invalid input or usage;
+3 ``run`` finished but some tasks failed; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from typing import Any, NoReturn
+
+
+EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class OutputFormat(str, enum.Enum):
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print ``dflbench: error: message`` on stderr and exit with ``code``."""
+    sys.stderr.write(f"dflbench: error: {message}\n")
+    raise SystemExit(code)
+
+
+def stdout_console():  # noqa: ANN201 - rich is imported lazily
+    from rich.console import Console
+
+    return Console(soft_wrap=False)
+
+
+def stderr_console():  # noqa: ANN201
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def run_app(command: Any, argv: list[str] | None = None) -> NoReturn:
+    """Run the typer command with dflbench's error boundary (typer's own exits pass through)."""
+    import typer
+
+    from dflbench.errors import DflbenchError
+
+    try:
+        rv = command.main(args=argv, prog_name="dflbench", standalone_mode=False)
+    except DflbenchError as exc:
+        fail(str(exc), exc.exit_code)
+    except typer.TyperException as exc:  # usage errors: unknown option, bad choice, missing value
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            typer.echo(ctx.get_help())
+            raise SystemExit(EXIT_USAGE) from None
+        where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        fail(f"{exc.format_message()}{where}", EXIT_USAGE)
+    except (typer.Abort, KeyboardInterrupt):
+        fail("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        raise SystemExit(EXIT_OK) from None
+    raise SystemExit(rv if isinstance(rv, int) else EXIT_OK)

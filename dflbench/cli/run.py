@@ -1,0 +1,170 @@
+"""``dflbench run``: train every loss × seed on every dataset of a suite and report per class."""
+
+from __future__ import annotations
+
+import enum
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from dflbench.cli import app
+from dflbench.cli._common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    OutputFormat,
+    stderr_console,
+)
+
+
+class Device(str, enum.Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+def _split(value: Optional[str]) -> Optional[list[str]]:
+    if value is None:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+@app.command()
+def run(
+    suite: str = typer.Option("imbalanced-tabular", "--suite", "-s",
+                              help="Name of a shipped suite (see 'dflbench list suites') or a YAML path."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                       help="Result JSON path [default: results/<suite>-<UTC time>.json]."),
+    losses: Optional[str] = typer.Option(None, help="Only these losses (labels), comma-separated."),
+    datasets: Optional[str] = typer.Option(None, help="Only these datasets, comma-separated."),
+    seeds: Optional[int] = typer.Option(None, min=1, help="Number of seeds (0..N-1), overriding the suite."),
+    epochs: Optional[int] = typer.Option(None, min=1, help="Epochs, overriding the suite."),
+    device: Device = typer.Option(Device.auto, help="Where to train."),
+    output_format: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f",
+                                               help="Report format on stdout."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no report; only errors."),
+) -> int:
+    """Run a suite and write a versioned result JSON; print per-class recall/F1 tables."""
+    from dflbench.config import load_suite, override
+    from dflbench.results import default_path, write_result
+    from dflbench.runner import Interrupted, run_suite
+
+    cfg = override(load_suite(suite), losses=_split(losses), datasets=_split(datasets),
+                   seeds=seeds, epochs=epochs)
+    err = stderr_console()
+    listener = None if quiet else _Listener(err)
+    _check_writable(out)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        result = run_suite(cfg, device.value, listener)
+        code = EXIT_FAILED if result.failed_runs else 0
+    except Interrupted as stop:
+        result, code = stop.partial, EXIT_INTERRUPTED
+    finally:
+        if listener is not None:
+            listener.close()
+        signal.signal(signal.SIGTERM, previous)
+    path = write_result(result, out or default_path(cfg.name, result.created))
+    if not quiet:
+        _print_report(result, output_format)
+        if code == EXIT_INTERRUPTED:
+            err.print(f"[yellow]interrupted: wrote the {len(result.datasets)} finished dataset(s) "
+                      f"to {path} (marked incomplete)[/]")
+        else:
+            err.print(f"wrote {path}")
+    for row in result.failed_runs[:1]:
+        err.print(f"[red]{len(result.failed_runs)} run(s) failed; first: {row['dataset']}/"
+                  f"{row['treatment']}: {row.get('error')}[/]")
+    return code
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _check_writable(out: Optional[Path]) -> None:
+    """Fail before training if the result cannot be written (nothing computed would be lost)."""
+    from dflbench.errors import ConfigError
+
+    target = (out.parent if out else Path("results"))
+    probe = target
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not _can_write(probe):
+        raise ConfigError(f"--out: cannot write to folder '{target}'")
+    if out is not None and out.is_dir():
+        raise ConfigError(f"--out: '{out}' is a folder; give a file path such as {out}/result.json")
+
+
+def _can_write(folder: Path) -> bool:
+    import os
+
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def _print_report(result, output_format: OutputFormat) -> None:  # noqa: ANN001
+    from dflbench.cli._common import stdout_console
+
+    if output_format is OutputFormat.json:
+        from dflbench.results import dumps
+
+        sys.stdout.write(dumps(result))
+    elif output_format is OutputFormat.markdown:
+        from dflbench.report.markdown import render
+
+        sys.stdout.write(render(result))
+    else:
+        from dflbench.report.table import render
+
+        stdout_console().print(render(result))
+
+
+class _Listener:
+    """Progress on stderr: a live bar on a terminal, one line per dataset otherwise."""
+
+    def __init__(self, console) -> None:  # noqa: ANN001
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.console = console
+        self.live = console.is_terminal
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("models"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            console=console, disable=not self.live,
+        )
+        self.bar = self.progress.add_task("training", total=None)
+        self.n_tasks = self.per_task = self.finished = 0
+        self.task_began = time.perf_counter()
+
+    def start(self, n_datasets: int, models_per_dataset: int) -> None:
+        self.n_tasks, self.per_task = n_datasets, models_per_dataset
+        self.progress.update(self.bar, total=n_datasets * models_per_dataset)
+        self.progress.start()
+
+    def task_started(self, dataset: str) -> None:
+        self.task_began = time.perf_counter()
+        self.progress.update(self.bar, description=f"training {dataset}")
+
+    def advance(self, models: float) -> None:
+        self.progress.advance(self.bar, models)
+
+    def task_done(self, dataset: str) -> None:
+        # Early stopping can end a dataset before its last epoch: count all its models as done.
+        self.finished += 1
+        self.progress.update(self.bar, completed=self.finished * self.per_task)
+        if not self.live:
+            self.console.print(f"[{self.finished}/{self.n_tasks}] {dataset} done in "
+                               f"{time.perf_counter() - self.task_began:.1f} s")
+
+    def close(self) -> None:
+        self.progress.stop()

@@ -1,0 +1,99 @@
+"""Metrics of one trained model on the test split: per class and overall.
+
+scikit-learn and imbalanced-learn compute every metric they provide; per-class metrics always pass
+``labels=`` and ``zero_division=0`` so a starved minority class never disappears or warns.
+ECE follows Guo et al. (ICML 2017): 15 equal-width bins on the maximum probability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    title: str
+    higher_is_better: bool
+    description: str
+
+
+METRICS: dict[str, MetricInfo] = {
+    "accuracy": MetricInfo("Acc", True, "fraction of test samples classified correctly"),
+    "balanced_accuracy": MetricInfo("BalAcc", True, "mean per-class recall (scikit-learn)"),
+    "macro_f1": MetricInfo("MacroF1", True, "unweighted mean of per-class F1"),
+    "weighted_f1": MetricInfo("WtdF1", True, "per-class F1 weighted by test support"),
+    "gmean": MetricInfo("G-mean", True, "geometric mean of per-class recalls (imbalanced-learn)"),
+    "mcc": MetricInfo("MCC", True, "Matthews correlation coefficient, multi-class"),
+    "ece": MetricInfo("ECE", False, "expected calibration error, 15 bins on max probability"),
+    "minority_recall": MetricInfo(
+        "MinRecall", True, "recall of the class with the fewest training samples"
+    ),
+}
+
+ECE_BINS = 15
+
+
+def expected_calibration_error(proba: np.ndarray, y_true: np.ndarray, n_bins: int = ECE_BINS) -> float:
+    """ECE over ``n_bins`` equal-width confidence bins (lower edge exclusive, as in Guo et al.)."""
+    confidence = proba.max(axis=1)
+    correct = (proba.argmax(axis=1) == y_true).astype(np.float64)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    # Bin b holds confidences in (edges[b], edges[b+1]]; a confidence of exactly 0 cannot occur.
+    bins = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
+    ece = 0.0
+    for b in range(n_bins):
+        mask = bins == b
+        if mask.any():
+            ece += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
+    return float(ece)
+
+
+def compute_metrics(
+    y_true: np.ndarray,
+    proba: np.ndarray,
+    class_names: tuple[str, ...] | list[str],
+    minority: int,
+) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Overall metrics and per-class rows for one model.
+
+    ``proba`` is (N, C) class probabilities; predictions are its argmax. ``minority`` is the label
+    with the fewest training samples (its recall is reported as ``minority_recall``).
+    """
+    from imblearn.metrics import geometric_mean_score
+    from sklearn.metrics import (
+        accuracy_score,
+        balanced_accuracy_score,
+        f1_score,
+        matthews_corrcoef,
+        precision_recall_fscore_support,
+    )
+
+    labels = list(range(len(class_names)))
+    y_pred = proba.argmax(axis=1)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0
+    )
+    metrics = {
+        "accuracy": accuracy_score(y_true, y_pred),
+        "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
+        "macro_f1": f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0),
+        "weighted_f1": f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0),
+        "gmean": geometric_mean_score(y_true, y_pred, labels=labels, average="multiclass"),
+        "mcc": matthews_corrcoef(y_true, y_pred),
+        "ece": expected_calibration_error(proba, y_true),
+        "minority_recall": recall[minority],
+    }
+    per_class = [
+        {
+            "label": class_names[c],
+            "support": int(support[c]),
+            "precision": float(precision[c]),
+            "recall": float(recall[c]),
+            "f1": float(f1[c]),
+        }
+        for c in labels
+    ]
+    return {k: float(v) for k, v in metrics.items()}, per_class

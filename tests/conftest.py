@@ -1,0 +1,63 @@
+"""Shared fixtures: tiny suites written to tmp_path, and a CLI runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from dflbench.cli import main
+
+
+def write_suite(path: Path, **overrides: Any) -> Path:
+    """A tiny valid suite (iris + synthetic, 2 losses, 2 seeds, 3 epochs), with overrides."""
+    suite: dict[str, Any] = {
+        "name": "tiny",
+        "seeds": 2,
+        "model": {"name": "mlp", "hidden": [8]},
+        "train": {"epochs": 3, "batch_size": 32, "lr": 0.01},
+        "datasets": [
+            {"name": "iris", "source": "sklearn", "imbalance": {"profile": "exponential", "ratio": 5}},
+            {"name": "syn", "source": "synthetic", "n_samples": 300, "n_features": 6,
+             "n_informative": 3, "n_classes": 3, "weights": [0.7, 0.2, 0.1]},
+        ],
+        "losses": ["ce", {"name": "focal", "gamma": 2.0}, "dual_focal_learnable"],
+    }
+    suite.update(overrides)
+    path.write_text(yaml.safe_dump(suite, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def tiny_suite(tmp_path: Path) -> Path:
+    return write_suite(tmp_path / "tiny.yaml")
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """Run ``dflbench ARGS`` in-process; returns exit code, stdout and stderr."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def invoke(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return invoke

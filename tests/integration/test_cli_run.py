@@ -1,0 +1,110 @@
+"""`dflbench run`, `show` and `list` end to end through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dflbench.results import SCHEMA_VERSION, load_result
+
+
+@pytest.fixture(scope="module")
+def smoke_result(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped smoke suite, run once for the module."""
+    from dflbench.cli import main
+
+    out = tmp_path_factory.mktemp("smoke") / "smoke.json"
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--suite", "smoke", "--out", str(out), "--quiet"])
+    assert exit_.value.code == 0
+    return out
+
+
+def test_smoke_suite_writes_a_complete_versioned_result(smoke_result: Path):
+    data = json.loads(smoke_result.read_text())
+    assert data["schema_version"] == SCHEMA_VERSION and data["complete"] is True
+    assert len(data["suite"]["sha256"]) == 64
+    assert set(data["environment"]) >= {"python", "torch", "sklearn", "imblearn", "platform", "device", "threads"}
+    losses = {"ce", "weighted_ce", "dual_ce", "focal", "dual_focal", "dual_focal_learnable"}
+    datasets = {d["name"] for d in data["datasets"]}
+    assert len(data["runs"]) == len(datasets) * len(losses) * 2
+    assert all(r["status"] == "ok" for r in data["runs"])
+    for run in data["runs"]:
+        n_classes = len(run["class_counts"]["test"])
+        assert len(run["per_class"]) == n_classes
+        assert 0.0 <= run["metrics"]["macro_f1"] <= 1.0
+        assert ("learned" in run["train"]) == (run["loss"] == "dual_focal_learnable")
+    learned = [r["train"]["learned"]["gamma"] for r in data["runs"] if r["loss"] == "dual_focal_learnable"]
+    assert all(0.5 <= g["value"] <= 5.0 and len(g["trajectory"]) >= 1 for g in learned)
+    assert len(data["summary"]) == len(datasets) * len(losses)
+    row = data["summary"][0]
+    assert set(row["metrics"]["macro_f1"]) == {"mean", "std", "ci95"}
+
+
+def test_imbalance_is_synthesized_on_train_only(smoke_result: Path):
+    data = json.loads(smoke_result.read_text())
+    wine = next(d for d in data["datasets"] if d["name"] == "wine")
+    train, test = wine["class_counts"]["train"], wine["class_counts"]["test"]
+    assert max(train.values()) / min(train.values()) == pytest.approx(wine["imbalance_ratio"])
+    assert wine["imbalance_ratio"] >= 8  # exponential, ratio 10 (rounded counts)
+    assert max(test.values()) / min(test.values()) < 2  # the test split keeps wine's own balance
+
+
+def test_show_rerenders_the_same_report_as_run(cli, tiny_suite: Path, tmp_path: Path):
+    out = tmp_path / "r.json"
+    ran = cli("run", "--suite", str(tiny_suite), "--out", str(out))
+    assert ran.code == 0, ran.err
+    shown = cli("show", str(out))
+    assert shown.code == 0
+    assert shown.out == ran.out
+    assert "per-class recall / F1" in ran.out and "learned gamma" in ran.out
+    assert f"wrote {out}" in ran.err
+    md = cli("show", str(out), "--format", "markdown")
+    assert md.out.startswith("# dflbench: tiny") and "| Loss |" in md.out
+    js = cli("show", str(out), "--format", "json")
+    assert js.json()["suite"]["name"] == "tiny"
+
+
+def test_same_suite_same_metrics(cli, tiny_suite: Path, tmp_path: Path):
+    for name in ("a.json", "b.json"):
+        assert cli("run", "--suite", str(tiny_suite), "--out", str(tmp_path / name), "-q").code == 0
+    a, b = load_result(tmp_path / "a.json"), load_result(tmp_path / "b.json")
+    assert [r["metrics"] for r in a.runs] == [r["metrics"] for r in b.runs]
+
+
+def test_run_json_format_prints_only_json(cli, tiny_suite: Path, tmp_path: Path):
+    res = cli("run", "--suite", str(tiny_suite), "--out", str(tmp_path / "r.json"), "--format", "json",
+              "--losses", "ce", "--datasets", "iris", "--seeds", "1", "--epochs", "1")
+    assert res.code == 0
+    data = res.json()
+    assert [(r["dataset"], r["treatment"], r["seed"]) for r in data["runs"]] == [("iris", "ce", 0)]
+
+
+def test_default_output_path(cli, tiny_suite: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli("run", "--suite", str(tiny_suite), "-q", "--seeds", "1", "--epochs", "1").code == 0
+    (written,) = (tmp_path / "results").glob("tiny-*.json")
+    assert written.name.endswith("Z.json")
+
+
+@pytest.mark.parametrize("what", ["losses", "datasets", "suites", "metrics"])
+def test_list(cli, what: str):
+    res = cli("list", what)
+    assert res.code == 0 and res.out.strip()
+
+
+def test_list_losses_names_each_loss_with_its_source(cli):
+    from dflbench.losses import LOSSES
+
+    out = cli("list", "losses").out
+    for name in LOSSES.names():
+        assert name in out
+    assert "Hossain" in out and "Lin" in out
+
+
+def test_version_and_help(cli):
+    assert cli("--version").out.startswith("dflbench ")
+    help_ = cli("--help")
+    assert help_.code == 0 and "run" in help_.out and "compare" not in help_.err

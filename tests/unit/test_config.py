@@ -1,0 +1,99 @@
+"""Suite validation: every problem is one ConfigError naming the file, key and what is valid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dflbench.config import load_suite, override, parse_suite, shipped_suites
+from dflbench.errors import ConfigError
+from tests.conftest import write_suite
+
+
+def test_shipped_suites_are_valid_and_default_suite_meets_the_brief():
+    names = shipped_suites()
+    assert {"imbalanced-tabular", "smoke"} <= set(names)
+    suite = load_suite("imbalanced-tabular")
+    assert len(suite.datasets) >= 6 and len(suite.seeds) == 5
+    assert {lo.name for lo in suite.losses} == {
+        "ce", "weighted_ce", "dual_ce", "focal", "dual_focal", "dual_focal_learnable"}
+    assert sum(d.source == "keel" for d in suite.datasets) >= 3
+
+
+def test_same_config_same_hash_and_any_change_changes_it(tmp_path: Path):
+    a = load_suite(str(write_suite(tmp_path / "a.yaml")))
+    b = load_suite(str(write_suite(tmp_path / "b.yaml")))
+    c = load_suite(str(write_suite(tmp_path / "c.yaml", seeds=3)))
+    assert a.sha256() == b.sha256() != c.sha256()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"seeds": 0}, "seeds: 0 is invalid"),
+        ({"test_size": 1.5}, "test_size: 1.5 is invalid (between 0 and 1)"),
+        ({"train": {"epcohs": 3}}, "train.epcohs: unknown key; did you mean 'epochs'?"),
+        ({"train": {"epochs": "many"}}, "train.epochs: expected integer, got str"),
+        ({"train": {"optimizer": "adma"}}, "unknown value 'adma'; did you mean 'adam'?"),
+        ({"losses": ["dual_focall"]}, "unknown loss 'dual_focall'; did you mean 'dual_focal'?"),
+        ({"losses": [{"name": "focal", "gama": 2}]}, "loss 'focal' has no parameter 'gama'; did you mean 'gamma'?"),
+        ({"losses": ["ce", "ce"]}, "label 'ce' appears twice; give repeated losses distinct 'label:'"),
+        ({"datasets": [{"name": "iris", "source": "sklearnn"}]}, "unknown dataset source 'sklearnn'"),
+        ({"datasets": ["iris"]}, "give a mapping with name and source"),
+        ({"datasets": []}, "datasets: [] is invalid (list at least one dataset)"),
+        ({"metrics": ["macro_f2"]}, "unknown metric 'macro_f2'; did you mean 'macro_f1'?"),
+        ({"model": {"name": "mlpp"}}, "unknown model 'mlpp'; did you mean 'mlp'?"),
+        ({"model": {"name": "mlp", "hiden": [4]}}, "model 'mlp' has no parameter 'hiden'; did you mean 'hidden'?"),
+        ({"colour": "red"}, "colour: unknown key"),
+    ],
+)
+def test_invalid_suites_name_the_problem(tmp_path: Path, overrides, message):
+    path = write_suite(tmp_path / "bad.yaml", **overrides)
+    with pytest.raises(ConfigError) as err:
+        load_suite(str(path))
+    assert message in str(err.value)
+    assert str(path) in str(err.value)
+
+
+def test_yaml_syntax_error_gives_file_and_line(tmp_path: Path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: x\nlosses: [ce,\n  datasets: {\n")
+    with pytest.raises(ConfigError, match=r"broken.yaml:\d+:\d+: invalid YAML"):
+        load_suite(str(path))
+
+
+def test_unknown_suite_name_lists_shipped_ones():
+    with pytest.raises(ConfigError, match="unknown suite 'smok'; did you mean 'smoke'.*imbalanced-tabular"):
+        load_suite("smok")
+
+
+def test_empty_and_non_mapping_files(tmp_path: Path):
+    (tmp_path / "empty.yaml").write_text("")
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    with pytest.raises(ConfigError, match="suite file is empty"):
+        load_suite(str(tmp_path / "empty.yaml"))
+    with pytest.raises(ConfigError, match="suite must be a mapping, got list"):
+        load_suite(str(tmp_path / "list.yaml"))
+
+
+def test_yaml_is_read_with_the_safe_loader(tmp_path: Path):
+    path = tmp_path / "evil.yaml"
+    path.write_text("name: !!python/object/apply:os.system ['echo hacked']\n")
+    with pytest.raises(ConfigError, match="invalid YAML"):
+        load_suite(str(path))
+
+
+def test_override_filters_and_validates(tmp_path: Path):
+    suite = load_suite(str(write_suite(tmp_path / "s.yaml")))
+    narrowed = override(suite, losses=["ce"], datasets=["syn"], seeds=1, epochs=2)
+    assert [lo.label for lo in narrowed.losses] == ["ce"]
+    assert [d.name for d in narrowed.datasets] == ["syn"]
+    assert narrowed.seeds == (0,) and narrowed.train.epochs == 2
+    with pytest.raises(ConfigError, match="--losses: unknown loss in this suite 'focl'; did you mean 'focal'"):
+        override(suite, losses=["focl"])
+
+
+def test_parse_suite_requires_name():
+    with pytest.raises(ConfigError, match="name: required key is missing"):
+        parse_suite({"datasets": [], "losses": []})

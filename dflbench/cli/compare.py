@@ -1,0 +1,129 @@
+"""``dflbench compare``: deltas of result files against a baseline, and a regression gate for CI."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dflbench.cli import app
+from dflbench.cli._common import EXIT_OK, EXIT_REGRESSION, OutputFormat, stdout_console
+
+
+@app.command()
+def compare(
+    files: Annotated[list[Path], typer.Argument(
+        metavar="FILE",
+        help="Result JSON files written by 'dflbench run' (a shell glob such as results/*.json "
+             "works). The first is the baseline unless --baseline is given.")],
+    baseline: Annotated[Path | None, typer.Option(
+        "--baseline", "-b", metavar="FILE",
+        help="The result file to compare against (it may also be among the FILEs; it is not compared "
+             "with itself).")] = None,
+    metric: Annotated[list[str] | None, typer.Option(
+        "--metric", "-m", metavar="NAME",
+        help="Metric to gate on, shown first (repeatable) [default: macro_f1]. The suite's other "
+             "metrics are shown too. See 'dflbench list metrics'.")] = None,
+    max_drop: Annotated[str | None, typer.Option(
+        "--max-drop", metavar="X|X%",
+        help="Largest acceptable drop of a gated metric's mean: absolute (0.02) or relative to the "
+             "baseline mean (2%). A bigger drop in any (dataset, loss) pair is a regression: exit 1. "
+             "For ECE a drop is an increase. Without --max-drop there is no gate (exit 0).")] = None,
+    per_class: Annotated[bool, typer.Option(
+        "--per-class", help="Also show per-class recall and F1 deltas (not gated).")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict",
+        help="Exit 2 when anything does not align (a dataset, loss, class or metric present on "
+             "one side only) instead of only listing it.")] = False,
+    alpha: Annotated[float, typer.Option(
+        "--alpha", metavar="P",
+        help="Significance level for 'beyond seed noise' (the p-value informs; it never decides "
+             "a regression).")] = 0.05,
+    output_format: Annotated[OutputFormat, typer.Option(
+        "--format", "-f", help="Report format on stdout.")] = OutputFormat.table,
+) -> int:
+    """Compare result files against a baseline, per dataset and loss; gate with --max-drop.
+
+    Runs are aligned by (dataset, loss label) and, with --per-class, by class label. Each metric's
+    mean ± std over the successful seeds is shown per file with its delta against the baseline and
+    a two-sided p-value (paired t-test when both files hold the same seeds, else Welch). A
+    regression is decided by --max-drop alone; the p-value says whether the drop is beyond seed
+    noise. Exit codes: 0 no regression (or no gate), 1 regression, 2 invalid input.
+    """
+    from dflbench.compare import (
+        check_alpha,
+        check_metrics,
+        compare_results,
+        parse_allowance,
+        require_aligned,
+    )
+    from dflbench.errors import ConfigError
+    from dflbench.results import load_result
+
+    metrics = check_metrics(metric or ["macro_f1"])
+    allowance = None if max_drop is None else parse_allowance(max_drop)
+    check_alpha(alpha)
+
+    if baseline is not None:
+        base_path = baseline
+        candidates = [f for f in files if not _same_file(f, baseline)]
+        if not candidates:
+            raise ConfigError("compare needs at least one result file besides the baseline "
+                              f"{baseline}")
+    else:
+        if len(files) < 2:
+            raise ConfigError("compare needs at least two result files (the first is the "
+                              "baseline), or --baseline FILE and one more")
+        base_path, candidates = files[0], files[1:]
+
+    base_result = load_result(base_path)
+    loaded = [(str(path), load_result(path)) for path in candidates]
+    comparison = compare_results(base_result, loaded, metrics, allowance, per_class,
+                                 baseline_name=str(base_path), alpha=alpha)
+
+    _print_report(comparison, output_format)
+    if comparison.regressions:
+        from dflbench.report.compare import regression_lines
+
+        for line in regression_lines(comparison):
+            sys.stderr.write(f"dflbench: regression: {line}\n")
+        n = len(comparison.regressions)
+        sys.stderr.write(f"dflbench: {n} regression{'s' if n != 1 else ''} beyond --max-drop "
+                         f"{allowance} on {', '.join(comparison.gated)}\n")
+    if strict:
+        require_aligned(comparison)
+    return EXIT_REGRESSION if comparison.regressions else EXIT_OK
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _print_report(comparison: Any, output_format: OutputFormat) -> None:
+    if output_format is OutputFormat.json:
+        from dflbench.report.compare import render_json
+
+        sys.stdout.write(render_json(comparison))
+    elif output_format is OutputFormat.markdown:
+        from dflbench.report.compare import render_markdown
+
+        sys.stdout.write(render_markdown(comparison))
+    else:
+        from rich.console import Console
+        from rich.measure import Measurement
+
+        from dflbench.report.compare import render_table
+
+        console = stdout_console()
+        report = render_table(comparison)
+        if not console.is_terminal:
+            # Piped or in a CI log there is no screen to fit: widen rather than wrap the tables.
+            needed = Measurement.get(console, console.options.update(max_width=1000), report).maximum
+            if needed > console.width:
+                console = Console(soft_wrap=False, width=needed)
+        console.print(report)

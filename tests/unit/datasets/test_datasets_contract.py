@@ -21,7 +21,9 @@ def test_loader_signature(source):
 
 
 def test_expected_sources_registered():
-    assert {"sklearn", "synthetic", "keel", "csv", "openml", "imblearn"} <= set(SOURCES.names())
+    expected = {"sklearn", "synthetic", "keel", "csv", "openml", "imblearn"}
+    expected |= {"digits", "image_folder", "idx", "npz"}  # image sources (npz also tabular)
+    assert expected <= set(SOURCES.names())
 
 
 def test_unknown_param_lists_valid_ones():

@@ -1,0 +1,190 @@
+"""Your own arrays from a NumPy ``.npz`` archive (``np.savez(path, x=images, y=labels)``).
+
+The archive is opened with ``allow_pickle=False``: dflbench never unpickles a file, so object
+arrays are refused. What ``x`` holds decides the kind of dataset:
+
+- (N, H, W): grayscale images, given a channel axis -> (N, 1, H, W);
+- (N, C, H, W): images with channels first, kept as they are (channels-last arrays
+  (N, H, W, C) must be transposed first: ``np.moveaxis(x, -1, 1)``);
+- (N, F): a *tabular* dataset (``kind="tabular"``), columns ``x0..x{F-1}``, values unchanged
+  (the preprocessor scales them; missing values are allowed and imputed).
+
+Image pixels become float32: integer pixels must lie in 0..255 and are divided by 255; float
+pixels are kept as they are (scale them to [0, 1] yourself) but must be finite. Labels in ``y``
+(integers, whole-number floats or strings) are numbered in sorted order of their values.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dflbench.datasets import SOURCES, Dataset
+from dflbench.datasets._common import class_names_for, encode_labels, frame
+from dflbench.errors import ConfigError, DataError, unknown
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a member, or an empty archive
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+def _open(file: Path) -> Any:
+    if not file.exists():
+        raise DataError(f"npz file {file} not found")
+    if file.is_dir():
+        raise DataError(f"npz file {file} is a folder, not a file")
+    try:
+        with open(file, "rb") as fh:
+            head = fh.read(6)
+    except OSError as exc:
+        raise DataError(f"cannot read npz file {file}: {type(exc).__name__}: {exc}") from exc
+    if head.startswith(_NPY_MAGIC):
+        raise DataError(
+            f"npz file {file} is a single .npy array, not an .npz archive; save x and y together "
+            "with np.savez"
+        )
+    if not head.startswith(_ZIP_MAGIC):
+        # np.load would call anything else "pickled data"; say what it is not instead.
+        raise DataError(f"npz file {file} is not an .npz archive (write one with np.savez)")
+    try:
+        archive = np.load(file, allow_pickle=False)
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+        reason = " ".join(str(exc).split())
+        raise DataError(f"cannot read npz file {file}: {type(exc).__name__}: {reason}") from exc
+    return archive
+
+
+def _array(archive: Any, file: Path, key: str, what: str) -> np.ndarray:
+    keys = list(archive.files)
+    if key not in keys:
+        raise DataError(f"npz file {file}: " + unknown(f"{what} array", key, keys))
+    try:
+        return np.asarray(archive[key])
+    except ValueError as exc:
+        if "pickle" in str(exc):  # an object array: reading it would mean unpickling
+            raise DataError(
+                f"npz file {file}: array '{key}' holds Python objects, which dflbench never "
+                "unpickles; save a numeric (or string) array"
+            ) from exc
+        reason = " ".join(str(exc).split())
+        raise DataError(
+            f"cannot read array '{key}' of npz file {file}: ValueError: {reason}"
+        ) from exc
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        reason = " ".join(str(exc).split())
+        raise DataError(
+            f"cannot read array '{key}' of npz file {file}: {type(exc).__name__}: {reason}"
+        ) from exc
+
+
+def _pixels(x: np.ndarray, file: Path, key: str) -> tuple[np.ndarray, str]:
+    """Image pixels as float32 and how they were scaled."""
+    if x.dtype == np.bool_:
+        return x.astype(np.float32), "bool as 0/1"
+    if np.issubdtype(x.dtype, np.integer):
+        lo, hi = int(x.min()), int(x.max())
+        if lo < 0 or hi > 255:
+            raise DataError(
+                f"npz file {file}: integer pixels in '{key}' must lie in 0..255, found {lo}..{hi}; "
+                "save uint8 pixels or floats scaled to [0, 1]"
+            )
+        return x.astype(np.float32) / np.float32(255.0), "/255"
+    if np.issubdtype(x.dtype, np.floating):
+        out = x.astype(np.float32)
+        if not np.all(np.isfinite(out)):
+            raise DataError(f"npz file {file}: pixels in '{key}' hold NaN or infinite values")
+        return out, "none"
+    raise DataError(
+        f"npz file {file}: array '{key}' has dtype {x.dtype}; images need integer or float pixels"
+    )
+
+
+@SOURCES.register("npz")
+def load(name: str, *, path: str, x_key: str = "x", y_key: str = "y") -> Dataset:
+    """Load images or a feature table and labels from a NumPy ``.npz`` archive (no pickles).
+
+    Arrays ``x_key`` (samples) and ``y_key`` (labels) are read with ``allow_pickle=False``.
+
+    ``x`` of shape (N, H, W) or (N, C, H, W) is an image dataset (float32 (N, C, H, W); uint8
+    pixels / 255, floats kept); ``x`` of shape (N, F) is a tabular dataset (a DataFrame with
+    columns x0..). ``y`` is 1-D (or (N, 1)). A missing file or key (the message lists the keys
+    present), a bad shape and a length mismatch are each one DataError line.
+    """
+    for key, value in (("x_key", x_key), ("y_key", y_key)):
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"npz: {key} must be an array name, got {value!r}")
+    if x_key == y_key:
+        raise ConfigError(f"npz: x_key and y_key are both '{x_key}'")
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise ConfigError(f"npz: path must be a file path, got {path!r}")
+    file = Path(os.path.expanduser(str(path)))
+    with _open(file) as archive:
+        x = _array(archive, file, x_key, "x")
+        labels = _array(archive, file, y_key, "y")
+
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1:
+        raise DataError(
+            f"npz file {file}: labels '{y_key}' must be 1-D (N,), got shape {labels.shape}"
+        )
+    if x.ndim not in (2, 3, 4):
+        raise DataError(
+            f"npz file {file}: '{x_key}' has shape {x.shape}; expected (N, H, W) or (N, C, H, W) "
+            "images, or an (N, F) feature table"
+        )
+    if x.shape[0] != labels.shape[0]:
+        raise DataError(
+            f"npz file {file}: '{x_key}' has {x.shape[0]} samples but '{y_key}' has "
+            f"{labels.shape[0]} labels"
+        )
+    if x.shape[0] == 0 or 0 in x.shape[1:]:
+        raise DataError(f"npz file {file}: '{x_key}' is empty (shape {x.shape})")
+    if x.ndim == 4 and x.shape[-1] in (1, 3, 4) and x.shape[1] not in (1, 3, 4):
+        raise DataError(
+            f"npz file {file}: '{x_key}' of shape {x.shape} looks channels-last (N, H, W, C); "
+            "save it channels-first with np.moveaxis(x, -1, 1)"
+        )
+
+    y, values = encode_labels(labels, what=f"labels '{y_key}' in npz file {file}")
+    meta: dict[str, Any] = {
+        "path": str(file.resolve()),
+        "x_key": x_key,
+        "y_key": y_key,
+        "shape": [int(d) for d in x.shape],
+        "dtype": str(x.dtype),
+        "labels": values,
+    }
+    if x.ndim == 2:
+        if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
+            raise DataError(
+                f"npz file {file}: '{x_key}' has dtype {x.dtype}; a feature table needs numbers"
+            )
+        return Dataset(
+            name=name,
+            X=frame(x),
+            y=y,
+            class_names=class_names_for(values),
+            source="npz",
+            kind="tabular",
+            description=f"{file.name}: {x.shape[0]} rows x {x.shape[1]} features, local npz file",
+            meta=meta,
+        )
+
+    images = x[:, np.newaxis] if x.ndim == 3 else x
+    X, scaling = _pixels(images, file, x_key)
+    meta.update(image_shape=[int(d) for d in X.shape[1:]], scaling=scaling)
+    return Dataset(
+        name=name,
+        X=np.ascontiguousarray(X),
+        y=y,
+        class_names=class_names_for(values),
+        source="npz",
+        kind="image",
+        description=f"{file.name}: {X.shape[0]} images {X.shape[1]}x{X.shape[2]}x{X.shape[3]} "
+        "(C x H x W), local npz file",
+        meta=meta,
+    )

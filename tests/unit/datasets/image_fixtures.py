@@ -1,0 +1,116 @@
+"""Builders for small image datasets on disk: class folders of PNG/JPEG files and MNIST-format
+IDX files. Shared by the dataset unit tests and the CLI integration tests.
+
+Every pixel of an image of class ``k`` has gray level ``label_value(k)`` (RGB images:
+``label_rgb(k)``), so a test can read an image's class back from its pixels.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+Size = int | tuple[int, int]
+
+
+def label_value(k: int) -> int:
+    """Gray level (0..255) of every pixel of a class-``k`` image: 20, 60, 100, ..."""
+    return (20 + 40 * k) % 256
+
+
+def label_rgb(k: int) -> tuple[int, int, int]:
+    """RGB colour of every pixel of a class-``k`` image (channels differ, so order is tested)."""
+    v = label_value(k)
+    return (v, 255 - v, 128)
+
+
+def _hw(size: Size) -> tuple[int, int]:
+    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+
+
+def make_image_folder(
+    root: str | Path,
+    classes: Sequence[str],
+    per_class: int | Sequence[int],
+    size: Size | Sequence[Size] = 8,
+    mode: str = "grayscale",
+    *,
+    ext: str | Sequence[str] = "png",
+) -> Path:
+    """Write ``root/<class>/<i>.<ext>`` images, flat-coloured by class, and return ``root``.
+
+    ``per_class`` is one count for every class or a count per class; ``size`` is an int, an
+    (height, width) pair, or a list of them cycled over the images of each class (to test
+    resizing); ``mode`` is "grayscale" (Pillow "L") or "rgb"; ``ext`` is an extension such as
+    "png", "jpg", "JPEG", or a list of them cycled over the images.
+    """
+    from PIL import Image
+
+    root = Path(root)
+    counts = [per_class] * len(classes) if isinstance(per_class, int) else list(per_class)
+    if len(counts) != len(classes):
+        raise ValueError("per_class needs one count per class")
+    if isinstance(size, int) or (len(size) == 2 and all(isinstance(v, int) for v in size)):
+        sizes = [_hw(size)]  # type: ignore[arg-type]
+    else:
+        sizes = [_hw(s) for s in size]  # type: ignore[union-attr]
+    exts = [ext] if isinstance(ext, str) else list(ext)
+    for k, cls in enumerate(classes):
+        folder = root / cls
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(counts[k]):
+            h, w = sizes[i % len(sizes)]
+            suffix = exts[i % len(exts)]
+            if mode == "grayscale":
+                img = Image.new("L", (w, h), label_value(k))
+            elif mode == "rgb":
+                img = Image.new("RGB", (w, h), label_rgb(k))
+            else:
+                raise ValueError(f"mode must be grayscale or rgb, got {mode!r}")
+            options = {"quality": 95} if suffix.lower() in ("jpg", "jpeg") else {}
+            img.save(folder / f"{i:03d}.{suffix}", **options)
+    return root
+
+
+def idx_bytes(array: np.ndarray, type_code: int = 0x08) -> bytes:
+    """An IDX file's bytes: magic ``0x0000{type_code}{ndim}``, big-endian dims, then the data
+    (as unsigned bytes unless another ``type_code`` is given for a negative test)."""
+    array = np.asarray(array)
+    dtypes = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+    header = bytes([0, 0, type_code, array.ndim])
+    header += b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    return header + np.ascontiguousarray(array, dtype=dtypes[type_code]).tobytes()
+
+
+def write_idx(
+    path: str | Path,
+    images: np.ndarray,
+    labels: np.ndarray,
+    gz: bool = False,
+    *,
+    split: str = "train",
+) -> tuple[Path, Path]:
+    """Write ``images`` (N, H, W uint8) and ``labels`` (N,) into folder ``path`` under the MNIST
+    names of ``split`` ("train" -> ``train-*``, "test" -> ``t10k-*``), gzipped when ``gz``;
+    returns (images file, labels file)."""
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = {"train": "train", "test": "t10k"}[split]
+    suffix = ".gz" if gz else ""
+    out = []
+    for what, n, array in (("images", 3, images), ("labels", 1, labels)):
+        file = folder / f"{stem}-{what}-idx{n}-ubyte{suffix}"
+        data = idx_bytes(np.asarray(array, dtype=np.uint8))
+        file.write_bytes(gzip.compress(data) if gz else data)
+        out.append(file)
+    return out[0], out[1]
+
+
+def label_images(labels: Sequence[int], size: Size = 4) -> np.ndarray:
+    """uint8 images (N, H, W) whose pixels are all ``label_value(label)``."""
+    h, w = _hw(size)
+    values = np.array([label_value(int(k)) for k in labels], dtype=np.uint8)
+    return np.broadcast_to(values[:, None, None], (len(values), h, w)).copy()

@@ -57,11 +57,14 @@ class DatasetEntry:
 
 @dataclass(frozen=True)
 class LossEntry:
-    """One treatment: a loss with its parameters, shown under ``label`` in reports."""
+    """One treatment: a loss with its parameters and an optional resampling of the training set
+    (an imbalanced-learn sampler), shown under ``label`` in reports (default ``loss+sampler``)."""
 
     name: str
     label: str
     params: dict[str, Any] = field(default_factory=dict)
+    sampler: str | None = None
+    sampler_params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,11 @@ class Suite:
                  **({"imbalance": d.imbalance} if d.imbalance else {})}
                 for d in self.datasets
             ],
-            "losses": [{"name": lo.name, "label": lo.label, **lo.params} for lo in self.losses],
+            "losses": [
+                {"name": lo.name, "label": lo.label, **lo.params,
+                 **({"sampler": {"name": lo.sampler, **lo.sampler_params}} if lo.sampler else {})}
+                for lo in self.losses
+            ],
             "metrics": list(self.metrics),
         }
 
@@ -311,10 +318,12 @@ def parse_suite(data: Any, *, source: str = "<dict>") -> Suite:
         lname = lr_.get("name", str)
         if lname not in LOSSES:
             raise lr_.fail("name", unknown("loss", lname, LOSSES.names()))
-        label = lr_.get("label", str, lname, check=bool, rule="must not be empty")
+        sampler, sampler_params = _sampler(lr_, f"losses[{i}].sampler", source)
+        default_label = f"{lname}+{sampler}" if sampler else lname
+        label = lr_.get("label", str, default_label, check=bool, rule="must not be empty")
         params = lr_.rest()
         _check_params(LOSSES, lname, params, f"{source}: losses[{i}] ({lname})", reserved=RESERVED)
-        losses.append(LossEntry(lname, label, params))
+        losses.append(LossEntry(lname, label, params, sampler, sampler_params))
     _unique([lo.label for lo in losses], "losses", "label", source,
             hint="; give repeated losses distinct 'label:' values")
 
@@ -325,6 +334,24 @@ def parse_suite(data: Any, *, source: str = "<dict>") -> Suite:
     top.finish()
     return Suite(name, description, seeds, split_seed, test_size, model, train,
                  tuple(datasets), tuple(losses), metrics, source)
+
+
+def _sampler(reader: _Reader, where: str, source: str) -> tuple[str | None, dict[str, Any]]:
+    """A loss entry's optional ``sampler``: a name, or a mapping with ``name`` and parameters."""
+    from dflbench.samplers import RESERVED, SAMPLERS
+
+    raw = reader.get("sampler", (str, dict, type(None)), None)
+    if raw is None:
+        return None, {}
+    if isinstance(raw, str):
+        raw = {"name": raw}
+    sr = _Reader(raw, where, source)
+    name = sr.get("name", str)
+    if name not in SAMPLERS:
+        raise sr.fail("name", unknown("sampler", name, SAMPLERS.names()))
+    params = sr.rest()
+    _check_params(SAMPLERS, name, params, f"{source}: {where}", reserved=RESERVED)
+    return name, params
 
 
 def _check_params(registry: Any, name: str, params: dict[str, Any], where: str,

@@ -39,6 +39,7 @@ class SuiteResult:
     runs: list[dict[str, Any]] = field(default_factory=list)
     summary: list[dict[str, Any]] = field(default_factory=list)
     complete: bool = True
+    cache: dict[str, list[str]] = field(default_factory=lambda: {"reused": [], "computed": []})
     created: str = field(default_factory=lambda: utc_now())
     dflbench_version: str = __version__
     schema_version: int = SCHEMA_VERSION
@@ -49,6 +50,7 @@ class SuiteResult:
             "dflbench_version": self.dflbench_version,
             "created": self.created,
             "complete": self.complete,
+            "cache": self.cache,
             "suite": self.suite,
             "environment": self.environment,
             "datasets": self.datasets,
@@ -61,6 +63,7 @@ class SuiteResult:
         return cls(
             suite=data["suite"], environment=data["environment"], datasets=data["datasets"],
             runs=data["runs"], summary=data["summary"], complete=data.get("complete", True),
+            cache=data.get("cache", {"reused": [], "computed": []}),
             created=data["created"], dflbench_version=data["dflbench_version"],
             schema_version=data["schema_version"],
         )

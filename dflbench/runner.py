@@ -5,15 +5,19 @@ listener the caller provides (the CLI draws a rich progress bar from it).
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
 
-from dflbench.config import DatasetEntry, Suite
+from dflbench.config import DatasetEntry, LossEntry, Suite
 from dflbench.errors import ConfigError, DflbenchError
+from dflbench.cache import TaskCache, task_config, task_key
+from dflbench.executors import Executor, SerialExecutor
 from dflbench.results import SuiteResult, environment
 from dflbench.stats import summarize
 
@@ -24,7 +28,7 @@ class ProgressListener(Protocol):
     def start(self, n_datasets: int, models_per_dataset: int) -> None: ...
     def task_started(self, dataset: str) -> None: ...
     def advance(self, models: float) -> None: ...
-    def task_done(self, dataset: str) -> None: ...
+    def task_done(self, dataset: str, cached: bool = False) -> None: ...
 
 
 class Interrupted(Exception):
@@ -138,24 +142,65 @@ def prepare(suite: Suite) -> list[PreparedTask]:
 
 def run_task(task: PreparedTask, suite: Suite, device: Any,
              listener: ProgressListener | None = None) -> list[dict[str, Any]]:
-    """Train the dataset's grid; returns one run row per (treatment, seed)."""
+    """Train the dataset's grid; returns one run row per (treatment, seed), in suite order.
+
+    Treatments without a sampler share one stack over all seeds. A sampler changes the training
+    set, so each (sampler, seed) trains on its own resampled set; one that cannot apply fails only
+    its own runs, with the reason recorded.
+    """
+    from dflbench.samplers import resample
+
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    plain = [lo for lo in suite.losses if lo.sampler is None]
+    if plain:
+        rows.update(_train(task, suite, device, listener, plain, suite.seeds, task.data,
+                           task.fit_counts))
+    groups: dict[str, list[LossEntry]] = {}
+    for lo in suite.losses:
+        if lo.sampler is not None:
+            groups.setdefault(json.dumps([lo.sampler, lo.sampler_params], sort_keys=True), []).append(lo)
+    for group in groups.values():
+        sampler, params = group[0].sampler, group[0].sampler_params
+        for seed in suite.seeds:
+            try:
+                X_res, y_res = resample(sampler, params, task.data.X_train, task.data.y_train, seed)
+            except DflbenchError as exc:
+                for lo in group:
+                    row = _run_row(task, lo, seed)
+                    row["error"] = f"{exc}"
+                    rows[(lo.label, seed)] = row
+                if listener is not None:
+                    listener.advance(len(group))
+                continue
+            data = replace(task.data, X_train=X_res, y_train=y_res)
+            counts = tuple(np.bincount(y_res, minlength=len(task.class_names)).tolist())
+            trained = _train(task, suite, device, listener, group, (seed,), data, counts)
+            for row in trained.values():
+                row["train"]["resampled_counts"] = dict(zip(task.class_names, counts))
+            rows.update(trained)
+    return [rows[(lo.label, seed)] for lo in suite.losses for seed in suite.seeds]
+
+
+def _train(task: PreparedTask, suite: Suite, device: Any, listener: ProgressListener | None,
+           losses: Sequence[LossEntry], seeds: Sequence[int], data: Any,
+           counts: Sequence[int]) -> dict[tuple[str, int], dict[str, Any]]:
+    """Train one set of treatments on one training set; run rows keyed by (label, seed)."""
     from dflbench.engine import Treatment, train_models
     from dflbench.metrics import compute_metrics
 
-    treatments = [Treatment(lo.label, lo.name, dict(lo.params)) for lo in suite.losses]
     per_epoch = 1.0 / suite.train.epochs
 
     def on_epoch(n_models: int) -> None:
         if listener is not None:
             listener.advance(n_models * per_epoch)
 
-    outcomes = train_models(task.data, treatments, suite.seeds, task.fit_counts, suite.model,
-                            suite.train, device, on_epoch)
-    params = {t.label: t for t in treatments}
-    rows = []
+    treatments = [Treatment(lo.label, lo.name, dict(lo.params)) for lo in losses]
+    outcomes = train_models(data, treatments, seeds, counts, suite.model, suite.train, device,
+                            on_epoch)
+    by_label = {lo.label: lo for lo in losses}
+    rows = {}
     for out in outcomes:
-        t = params[out.treatment]
-        row = _run_row(task, t.label, t.loss, t.params, out.seed)
+        row = _run_row(task, by_label[out.treatment], out.seed)
         row["status"] = out.status
         row["train"] = {"epochs_run": out.epochs_run, "seconds": out.seconds,
                         "stack_size": out.stack_size}
@@ -168,14 +213,16 @@ def run_task(task: PreparedTask, suite: Suite, device: Any,
         if out.proba is not None:
             row["metrics"], row["per_class"] = compute_metrics(
                 task.y_test, out.proba, task.class_names, task.minority)
-        rows.append(row)
+        rows[(out.treatment, out.seed)] = row
     return rows
 
 
-def _run_row(task: PreparedTask, label: str, loss: str, params: dict[str, Any], seed: int) -> dict[str, Any]:
+def _run_row(task: PreparedTask, lo: LossEntry, seed: int) -> dict[str, Any]:
     return {
-        "dataset": task.entry.name, "treatment": label, "loss": loss, "loss_params": params,
-        "seed": seed, "status": "failed", "metrics": {}, "per_class": [],
+        "dataset": task.entry.name, "treatment": lo.label, "loss": lo.name,
+        "loss_params": dict(lo.params), "sampler": lo.sampler,
+        "sampler_params": dict(lo.sampler_params), "seed": seed, "status": "failed",
+        "metrics": {}, "per_class": [], "train": {},
         "class_counts": {"train": task.train_counts, "test": task.test_counts},
     }
 
@@ -185,56 +232,109 @@ def failed_rows(task: PreparedTask, suite: Suite, error: str) -> list[dict[str, 
     rows = []
     for lo in suite.losses:
         for seed in suite.seeds:
-            row = _run_row(task, lo.label, lo.name, dict(lo.params), seed)
+            row = _run_row(task, lo, seed)
             row["error"] = error
             rows.append(row)
     return rows
 
 
-def run_suite(suite: Suite, device: str = "auto",
-              listener: ProgressListener | None = None) -> SuiteResult:
-    """Prepare, train and summarise a whole suite.
-
-    A dataset whose training raises is recorded as failed (the others go on). On KeyboardInterrupt
-    raises :class:`Interrupted` holding the finished datasets' result, marked incomplete.
-    """
+def execute_task(task: PreparedTask, suite: Suite, device: str,
+                 listener: ProgressListener | None = None) -> dict[str, Any]:
+    """One dataset's grid, wherever an executor runs it: ``{info, rows}`` (plain, picklable data)."""
     import torch
 
     from dflbench.engine import resolve_device
 
-    dev = resolve_device(device)
     # Small stacked models are overhead-bound: one thread per process measured 1.1x faster on an
     # idle 2-core machine and 17x faster beside another busy process (spinning OpenMP workers).
     torch.set_num_threads(1)
-    tasks = prepare(suite)
+    return {"info": task.info, "rows": run_task(task, suite, resolve_device(device), listener)}
+
+
+@dataclass(frozen=True)
+class PlannedTask:
+    """A prepared dataset task with its cache key and, when resuming, its cached result."""
+
+    task: PreparedTask
+    key: str
+    config: dict[str, Any]
+    cached: dict[str, Any] | None
+
+
+def plan(suite: Suite, device: str = "auto", cache: TaskCache | None = None,
+         resume: bool = True) -> tuple[str, list[PlannedTask]]:
+    """Validate and prepare every dataset, and look each task up in the cache."""
+    from dflbench.engine import resolve_device
+
+    dev = str(resolve_device(device))
+    planned = []
+    for task in prepare(suite):
+        config = task_config(suite, task.entry, dev)
+        key = task_key(config)
+        cached = cache.get(key) if cache is not None and resume else None
+        planned.append(PlannedTask(task, key, config, cached))
+    return dev, planned
+
+
+def run_suite(suite: Suite, device: str = "auto", listener: ProgressListener | None = None, *,
+              executor: Executor | None = None, cache: TaskCache | None = None,
+              resume: bool = True) -> SuiteResult:
+    """Prepare, train (or reuse from the cache) and summarise a whole suite.
+
+    A dataset task that raises is recorded as failed and the others go on. On KeyboardInterrupt,
+    raises :class:`Interrupted` holding every finished dataset's result, marked incomplete.
+    """
+    dev, planned = plan(suite, device, cache, resume)
     result = SuiteResult(
         suite={"name": suite.name, "sha256": suite.sha256(), "config": suite.to_dict()},
-        environment=environment(str(dev)),
+        environment=environment(dev),
     )
+    executor = executor or SerialExecutor()
+    done: dict[int, dict[str, Any]] = {i: p.cached for i, p in enumerate(planned) if p.cached}
+    result.cache = {"reused": [planned[i].task.entry.name for i in sorted(done)], "computed": []}
     if listener is not None:
-        listener.start(len(tasks), len(suite.losses) * len(suite.seeds))
+        listener.start(len(planned), len(suite.losses) * len(suite.seeds))
+        for i in sorted(done):
+            listener.task_done(planned[i].task.entry.name, cached=True)
+    pending = [i for i in range(len(planned)) if i not in done]
+    run_one = partial(execute_task, suite=suite, device=dev,
+                      listener=listener if executor.in_process else None)
+    if listener is not None and executor.in_process:
+        run_one = _announcing(run_one, listener)
     try:
-        for task in tasks:
+        for j, value, error in executor.run(run_one, [planned[i].task for i in pending]):
+            p = planned[pending[j]]
+            if error is not None:
+                value = {"info": p.task.info,
+                         "rows": failed_rows(p.task, suite, f"{type(error).__name__}: {error}")}
+            elif cache is not None:
+                cache.put(p.key, p.config, value)
+            done[pending[j]] = value
+            result.cache["computed"].append(p.task.entry.name)
             if listener is not None:
-                listener.task_started(task.entry.name)
-            try:
-                rows = run_task(task, suite, dev, listener)
-            except KeyboardInterrupt:
-                raise
-            except Exception as exc:  # one dataset's failure must not lose the others
-                rows = failed_rows(task, suite, f"{type(exc).__name__}: {exc}")
-            result.datasets.append(task.info)
-            result.runs.extend(rows)
-            if listener is not None:
-                listener.task_done(task.entry.name)
+                listener.task_done(p.task.entry.name)
     except KeyboardInterrupt:
+        _assemble(result, suite, planned, done)
         result.complete = False
-        _summarize(result, suite)
         raise Interrupted(result) from None
-    _summarize(result, suite)
+    finally:
+        executor.close()
+    _assemble(result, suite, planned, done)
     return result
 
 
-def _summarize(result: SuiteResult, suite: Suite) -> None:
+def _announcing(fn: Any, listener: ProgressListener) -> Any:
+    def run(task: PreparedTask) -> dict[str, Any]:
+        listener.task_started(task.entry.name)
+        return fn(task)
+
+    return run
+
+
+def _assemble(result: SuiteResult, suite: Suite, planned: list[PlannedTask],
+              done: dict[int, dict[str, Any]]) -> None:
+    """Datasets and runs of the finished tasks in suite order, and the summary over seeds."""
+    result.datasets = [done[i]["info"] for i in sorted(done)]
+    result.runs = [row for i in sorted(done) for row in done[i]["rows"]]
     result.summary = summarize(result.runs, [lo.label for lo in suite.losses],
                                [d["name"] for d in result.datasets])

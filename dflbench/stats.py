@@ -38,6 +38,8 @@ def summarize(runs: Sequence[dict[str, Any]], treatments: Sequence[str],
                 "treatment": treatment,
                 "loss": first["loss"],
                 "loss_params": first["loss_params"],
+                "sampler": first.get("sampler"),
+                "sampler_params": first.get("sampler_params", {}),
                 "n_seeds": len(ok),
                 "n_runs": len(group),
                 "metrics": {},
@@ -52,7 +54,7 @@ def summarize(runs: Sequence[dict[str, Any]], treatments: Sequence[str],
                         "recall": _mean_std([r["per_class"][c]["recall"] for r in ok]),
                         "f1": _mean_std([r["per_class"][c]["f1"] for r in ok]),
                     })
-                learned_names = ok[0]["train"].get("learned", {})
+                learned_names = ok[0].get("train", {}).get("learned", {})
                 if learned_names:
                     row["learned"] = {
                         name: _mean_std([r["train"]["learned"][name]["value"] for r in ok])

@@ -35,7 +35,7 @@ def stdout_console():  # noqa: ANN201 - rich is imported lazily
 def stderr_console():  # noqa: ANN201
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=True)
 
 
 def run_app(command: Any, argv: list[str] | None = None) -> NoReturn:

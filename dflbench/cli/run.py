@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 
 from dflbench.cli import app
+from dflbench.executors import Backend
 from dflbench.cli._common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -46,20 +47,39 @@ def run(
     output_format: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f",
                                                help="Report format on stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no report; only errors."),
+    jobs: int = typer.Option(1, min=1, help="Datasets trained in parallel (worker processes)."),
+    backend: Backend = typer.Option(Backend.local, help="Where tasks run: this machine, Dask or Ray."),
+    scheduler: Optional[str] = typer.Option(
+        None, help="Dask scheduler (tcp://HOST:PORT) or Ray address; default: a local cluster."),
+    cache_dir: Optional[Path] = typer.Option(
+        None, help="Task cache folder [default: $XDG_CACHE_HOME/dflbench/tasks]."),
+    resume: bool = typer.Option(True, "--resume/--no-resume",
+                                help="Reuse finished dataset tasks from the cache."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the cache."),
+    dry_run: bool = typer.Option(False, "--dry-run",
+                                 help="Validate, then list which tasks would run and which are cached."),
 ) -> int:
     """Run a suite and write a versioned result JSON; print per-class recall/F1 tables."""
+    from dflbench.cache import TaskCache, default_cache_dir
     from dflbench.config import load_suite, override
+    from dflbench.executors import make_executor
     from dflbench.results import default_path, write_result
-    from dflbench.runner import Interrupted, run_suite
+    from dflbench.runner import Interrupted, plan, run_suite
 
     cfg = override(load_suite(suite), losses=_split(losses), datasets=_split(datasets),
                    seeds=seeds, epochs=epochs)
+    cache = None if no_cache else TaskCache(cache_dir or default_cache_dir())
     err = stderr_console()
-    listener = None if quiet else _Listener(err)
+    if dry_run:
+        _print_plan(plan(cfg, device.value, cache, resume)[1], cache)
+        return 0
     _check_writable(out)
+    executor = make_executor(backend, jobs, scheduler)
+    listener = None if quiet else _Listener(err)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        result = run_suite(cfg, device.value, listener)
+        result = run_suite(cfg, device.value, listener, executor=executor, cache=cache,
+                           resume=resume)
         code = EXIT_FAILED if result.failed_runs else 0
     except Interrupted as stop:
         result, code = stop.partial, EXIT_INTERRUPTED
@@ -74,11 +94,28 @@ def run(
             err.print(f"[yellow]interrupted: wrote the {len(result.datasets)} finished dataset(s) "
                       f"to {path} (marked incomplete)[/]")
         else:
-            err.print(f"wrote {path}")
+            reused = len(result.cache["reused"])
+            note = f" ({reused} of {len(result.datasets)} dataset(s) reused from the cache)" if reused else ""
+            err.print(f"wrote {path}{note}")
     for row in result.failed_runs[:1]:
         err.print(f"[red]{len(result.failed_runs)} run(s) failed; first: {row['dataset']}/"
                   f"{row['treatment']}: {row.get('error')}[/]")
     return code
+
+
+def _print_plan(planned, cache) -> None:  # noqa: ANN001
+    from rich.table import Table
+
+    from dflbench.cli._common import stdout_console
+
+    table = Table(title="dflbench run --dry-run", title_justify="left")
+    for col in ("dataset", "models", "status", "cache key"):
+        table.add_column(col)
+    for p in planned:
+        n = len(p.config["losses"]) * len(p.config["seeds"])
+        status = "cached" if p.cached else ("would run" if cache else "would run (no cache)")
+        table.add_row(p.task.entry.name, str(n), status, p.key[:16])
+    stdout_console().print(table)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -158,13 +195,17 @@ class _Listener:
     def advance(self, models: float) -> None:
         self.progress.advance(self.bar, models)
 
-    def task_done(self, dataset: str) -> None:
+    def task_done(self, dataset: str, cached: bool = False) -> None:
         # Early stopping can end a dataset before its last epoch: count all its models as done.
         self.finished += 1
         self.progress.update(self.bar, completed=self.finished * self.per_task)
+        if cached:
+            how = "reused from the cache"
+        else:
+            how = f"done in {time.perf_counter() - self.task_began:.1f} s"
+            self.task_began = time.perf_counter()
         if not self.live:
-            self.console.print(f"[{self.finished}/{self.n_tasks}] {dataset} done in "
-                               f"{time.perf_counter() - self.task_began:.1f} s")
+            self.console.print(f"[{self.finished}/{self.n_tasks}] {dataset} {how}")
 
     def close(self) -> None:
         self.progress.stop()

@@ -17,7 +17,7 @@ def smoke_result(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = tmp_path_factory.mktemp("smoke") / "smoke.json"
     with pytest.raises(SystemExit) as exit_:
-        main(["run", "--suite", "smoke", "--out", str(out), "--quiet"])
+        main(["run", "--suite", "smoke", "--out", str(out), "--quiet", "--no-cache"])
     assert exit_.value.code == 0
     return out
 
@@ -69,7 +69,8 @@ def test_show_rerenders_the_same_report_as_run(cli, tiny_suite: Path, tmp_path: 
 
 def test_same_suite_same_metrics(cli, tiny_suite: Path, tmp_path: Path):
     for name in ("a.json", "b.json"):
-        assert cli("run", "--suite", str(tiny_suite), "--out", str(tmp_path / name), "-q").code == 0
+        assert cli("run", "--suite", str(tiny_suite), "--out", str(tmp_path / name), "-q",
+                   "--no-cache").code == 0
     a, b = load_result(tmp_path / "a.json"), load_result(tmp_path / "b.json")
     assert [r["metrics"] for r in a.runs] == [r["metrics"] for r in b.runs]
 
@@ -108,3 +109,31 @@ def test_version_and_help(cli):
     assert cli("--version").out.startswith("dflbench ")
     help_ = cli("--help")
     assert help_.code == 0 and "run" in help_.out and "compare" not in help_.err
+
+
+def test_sampler_treatments_run_and_a_failing_one_is_recorded(cli, tmp_path: Path):
+    from tests.conftest import write_suite
+
+    suite = write_suite(tmp_path / "s.yaml", losses=[
+        "ce",
+        {"name": "ce", "sampler": "random_over"},
+        {"name": "focal", "sampler": {"name": "smote", "k_neighbors": 50}},
+    ])
+    out = tmp_path / "r.json"
+    res = cli("run", "--suite", str(suite), "--out", str(out))
+    assert res.code == 3, res.err  # some runs failed, the rest finished
+    runs = json.loads(out.read_text())["runs"]
+    by = {}
+    for r in runs:
+        by.setdefault(r["treatment"], []).append(r)
+    assert set(by) == {"ce", "ce+random_over", "focal+smote"}
+    assert all(r["status"] == "ok" for r in by["ce"] + by["ce+random_over"])
+    over = by["ce+random_over"][0]
+    assert (over["loss"], over["sampler"], over["sampler_params"]) == ("ce", "random_over", {})
+    counts = over["train"]["resampled_counts"]
+    assert len(set(counts.values())) == 1  # balanced by oversampling
+    failed = by["focal+smote"]
+    assert all(r["status"] == "failed" and "sampler 'smote' cannot apply" in r["error"] for r in failed)
+    assert failed[0]["sampler_params"] == {"k_neighbors": 50}
+    assert "ce+random_over" in res.out and "focal+smote" in res.out
+    assert "failed" in res.err

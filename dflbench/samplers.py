@@ -1,0 +1,115 @@
+"""Resampling treatments from imbalanced-learn, the second axis beside the loss.
+
+A suite entry such as ``{name: ce, sampler: smote}`` trains ``ce`` on a training set resampled by
+SMOTE (Chawla et al., JAIR 2002). Resampling runs on the preprocessed fitting rows only (never on
+the test or validation rows), after imbalance synthesis, once per seed (``random_state = seed``).
+Each factory's keyword parameters are the keys a suite may set; ``random_state`` is dflbench's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from dflbench.errors import DataError
+from dflbench.registry import Registry
+
+SAMPLERS: Registry[Callable[..., Any]] = Registry("sampler")
+
+#: Set by dflbench (the run's seed), never by a suite.
+RESERVED = ("random_state",)
+
+
+@SAMPLERS.register("random_over")
+def random_over(*, sampling_strategy: Any = "auto", shrinkage: float | None = None,
+                random_state: int | None = None) -> Any:
+    """Random oversampling with replacement (imbalanced-learn RandomOverSampler)."""
+    from imblearn.over_sampling import RandomOverSampler
+
+    return RandomOverSampler(sampling_strategy=sampling_strategy, shrinkage=shrinkage,
+                             random_state=random_state)
+
+
+@SAMPLERS.register("random_under")
+def random_under(*, sampling_strategy: Any = "auto", replacement: bool = False,
+                 random_state: int | None = None) -> Any:
+    """Random undersampling of the larger classes (imbalanced-learn RandomUnderSampler)."""
+    from imblearn.under_sampling import RandomUnderSampler
+
+    return RandomUnderSampler(sampling_strategy=sampling_strategy, replacement=replacement,
+                              random_state=random_state)
+
+
+@SAMPLERS.register("smote")
+def smote(*, sampling_strategy: Any = "auto", k_neighbors: int = 5,
+          random_state: int | None = None) -> Any:
+    """SMOTE: synthetic minority samples by interpolation (Chawla et al., JAIR 2002)."""
+    from imblearn.over_sampling import SMOTE
+
+    return SMOTE(sampling_strategy=sampling_strategy, k_neighbors=k_neighbors,
+                 random_state=random_state)
+
+
+@SAMPLERS.register("borderline_smote")
+def borderline_smote(*, sampling_strategy: Any = "auto", k_neighbors: int = 5,
+                     m_neighbors: int = 10, kind: str = "borderline-1",
+                     random_state: int | None = None) -> Any:
+    """Borderline-SMOTE: SMOTE near the class border (Han et al., ICIC 2005)."""
+    from imblearn.over_sampling import BorderlineSMOTE
+
+    return BorderlineSMOTE(sampling_strategy=sampling_strategy, k_neighbors=k_neighbors,
+                           m_neighbors=m_neighbors, kind=kind, random_state=random_state)
+
+
+@SAMPLERS.register("adasyn")
+def adasyn(*, sampling_strategy: Any = "auto", n_neighbors: int = 5,
+           random_state: int | None = None) -> Any:
+    """ADASYN: adaptive synthetic sampling (He et al., IJCNN 2008)."""
+    from imblearn.over_sampling import ADASYN
+
+    return ADASYN(sampling_strategy=sampling_strategy, n_neighbors=n_neighbors,
+                  random_state=random_state)
+
+
+@SAMPLERS.register("smote_tomek")
+def smote_tomek(*, sampling_strategy: Any = "auto", k_neighbors: int = 5,
+                random_state: int | None = None) -> Any:
+    """SMOTE followed by Tomek-link cleaning (Batista et al., SIGKDD Explorations 2004)."""
+    from imblearn.combine import SMOTETomek
+    from imblearn.over_sampling import SMOTE
+
+    return SMOTETomek(sampling_strategy=sampling_strategy, random_state=random_state,
+                      smote=SMOTE(k_neighbors=k_neighbors, random_state=random_state))
+
+
+@SAMPLERS.register("smote_enn")
+def smote_enn(*, sampling_strategy: Any = "auto", k_neighbors: int = 5,
+              random_state: int | None = None) -> Any:
+    """SMOTE followed by edited-nearest-neighbours cleaning (Batista et al., 2004)."""
+    from imblearn.combine import SMOTEENN
+    from imblearn.over_sampling import SMOTE
+
+    return SMOTEENN(sampling_strategy=sampling_strategy, random_state=random_state,
+                    smote=SMOTE(k_neighbors=k_neighbors, random_state=random_state))
+
+
+def resample(name: str, params: dict[str, Any], X: np.ndarray, y: np.ndarray,
+             seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Apply sampler ``name`` to (X, y); X may have any trailing shape (images are flattened).
+
+    A sampler that cannot apply raises DataError with imbalanced-learn's reason and the class counts.
+    """
+    sampler = SAMPLERS.build(name, params, reserved={"random_state": seed})
+    flat = X.reshape(len(X), -1)
+    try:
+        X_res, y_res = sampler.fit_resample(flat, y)
+    except (ValueError, RuntimeError) as exc:
+        counts = np.bincount(y).tolist()
+        raise DataError(
+            f"sampler '{name}' cannot apply (training class counts {counts}): {exc}"
+        ) from None
+    if len(np.unique(y_res)) < len(np.unique(y)):
+        raise DataError(f"sampler '{name}' removed every sample of a class")
+    return X_res.reshape(len(X_res), *X.shape[1:]).astype(X.dtype, copy=False), y_res.astype(np.int64)

@@ -170,30 +170,75 @@ def parse_result(data: Any, where: str = "<result>") -> SuiteResult:
     return SuiteResult.from_dict(data)
 
 
-def _validate(data: dict[str, Any], where: str) -> None:
-    def need(obj: Any, key: str, kind: type | tuple[type, ...], at: str) -> Any:
-        if not isinstance(obj, dict) or key not in obj:
-            raise ResultFileError(f"{where}: {at}: missing '{key}'")
-        value = obj[key]
-        if not isinstance(value, kind):
-            raise ResultFileError(f"{where}: {at}.{key}: unexpected type {type(value).__name__}")
-        return value
+_NUM = (int, float)
+_OPT_NUM = (int, float, type(None))
+_MEAN_STD = {"mean": _OPT_NUM, "std": _OPT_NUM}
+_COUNTS = ("map", int)
 
-    for key, kind in (("dflbench_version", str), ("created", str), ("suite", dict),
-                      ("environment", dict), ("datasets", list), ("runs", list), ("summary", list)):
-        need(data, key, kind, "result")
-    need(data["suite"], "name", str, "suite")
+#: The structure every reader (show, compare, reports) relies on; keys ending in "?" are optional.
+_SCHEMA: dict[str, Any] = {
+    "dflbench_version": str, "created": str, "complete?": bool,
+    "cache?": {"reused": [str], "computed": [str]},
+    "suite": {"name": str, "config?": {"metrics?": [str]}},
+    "environment": dict,
+    "datasets": [{
+        "name": str, "source": str, "description": str, "n_samples": int, "n_features": int,
+        "n_classes": int, "class_names": [str], "class_counts": {"train": _COUNTS, "test": _COUNTS},
+        "imbalance": (dict, type(None)), "imbalance_ratio": _NUM, "minority_class": str,
+    }],
+    "runs": [{
+        "dataset": str, "treatment": str, "loss": str, "loss_params?": dict, "seed": int,
+        "status": str, "error?": str, "train?": dict, "metrics": ("map", _OPT_NUM),
+        "per_class": [{"label": str, "support": int, "precision": _NUM, "recall": _NUM, "f1": _NUM}],
+    }],
+    "summary": [{
+        "dataset": str, "treatment": str, "loss?": str, "n_seeds": int, "n_runs": int,
+        "metrics": ("map", {"mean": _OPT_NUM, "std": _OPT_NUM, "ci95?": (list, type(None))}),
+        "per_class": [{"label": str, "recall": _MEAN_STD, "f1": _MEAN_STD}],
+        "learned?": ("map", _MEAN_STD),
+    }],
+}
+
+
+def _check(value: Any, spec: Any, at: str, where: str) -> None:
+    """Raise ResultFileError where ``value`` does not have the shape ``spec`` describes."""
+    def fail(problem: str) -> ResultFileError:
+        return ResultFileError(f"{where}: {at}: {problem}")
+
+    if isinstance(spec, dict):
+        if not isinstance(value, dict):
+            raise fail(f"expected an object, got {type(value).__name__}")
+        for key, sub in spec.items():
+            name = key.rstrip("?")
+            if name not in value:
+                if key.endswith("?"):
+                    continue
+                raise fail(f"missing '{name}'")
+            _check(value[name], sub, f"{at}.{name}", where)
+    elif isinstance(spec, list):
+        if not isinstance(value, list):
+            raise fail(f"expected a list, got {type(value).__name__}")
+        for i, item in enumerate(value):
+            _check(item, spec[0], f"{at}[{i}]", where)
+    elif isinstance(spec, tuple) and spec and spec[0] == "map":
+        if not isinstance(value, dict):
+            raise fail(f"expected an object, got {type(value).__name__}")
+        for key, item in value.items():
+            _check(item, spec[1], f"{at}.{key}", where)
+    else:
+        types = spec if isinstance(spec, tuple) else (spec,)
+        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+            raise fail(f"unexpected type {type(value).__name__}")
+
+
+def _validate(data: dict[str, Any], where: str) -> None:
+    _check(data, _SCHEMA, "result", where)
     for i, run in enumerate(data["runs"]):
-        at = f"runs[{i}]"
-        for key, kind in (("dataset", str), ("treatment", str), ("loss", str), ("seed", int),
-                          ("status", str), ("metrics", dict), ("per_class", list)):
-            need(run, key, kind, at)
         if run["status"] not in RUN_STATUSES:
-            raise ResultFileError(f"{where}: {at}.status: unknown status '{run['status']}'")
-    for i, row in enumerate(data["summary"]):
-        at = f"summary[{i}]"
-        for key, kind in (("dataset", str), ("treatment", str), ("n_seeds", int),
-                          ("metrics", dict), ("per_class", list)):
-            need(row, key, kind, at)
-        for name, stat in row["metrics"].items():
-            need(stat, "mean", (int, float, type(None)), f"{at}.metrics.{name}")
+            raise ResultFileError(f"{where}: runs[{i}].status: unknown status '{run['status']}'")
+    for i, info in enumerate(data["datasets"]):
+        for split in ("train", "test"):
+            missing = set(info["class_names"]) - set(info["class_counts"][split])
+            if missing:
+                raise ResultFileError(f"{where}: datasets[{i}].class_counts.{split}: no count for "
+                                      f"class '{sorted(missing)[0]}'")

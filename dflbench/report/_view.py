@@ -74,7 +74,8 @@ def dataset_header(info: dict[str, Any]) -> str:
 
 
 def build_views(result: SuiteResult) -> list[DatasetView]:
-    metrics = result.suite["config"].get("metrics") or list(METRICS)
+    # A file from a newer dflbench may name metrics this one does not know: show the known ones.
+    metrics = [m for m in result.suite.get("config", {}).get("metrics") or METRICS if m in METRICS]
     views = []
     for info in result.datasets:
         rows = [r for r in result.summary if r["dataset"] == info["name"]]

@@ -55,7 +55,11 @@ def craft(
                     "metrics": metrics if st == "ok" else {},
                     "per_class": per_class if st == "ok" else [],
                 })
-    infos = [{"name": d, "source": "sklearn", "class_names": c} for d, c in datasets.items()]
+    infos = [{"name": d, "source": "sklearn", "description": d, "n_samples": 40 * len(c),
+              "n_features": 4, "n_classes": len(c), "class_names": c,
+              "class_counts": {"train": {x: 20 for x in c}, "test": {x: 10 for x in c}},
+              "imbalance": None, "imbalance_ratio": 1.0, "minority_class": c[-1]}
+             for d, c in datasets.items()]
     return {
         "schema_version": SCHEMA_VERSION, "dflbench_version": "0.1.0",
         "created": "2026-01-01T00:00:00Z", "complete": True,

@@ -1,0 +1,151 @@
+"""Hostile input: arbitrary YAML and JSON give a valid object or a dflbench error, nothing else."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dflbench.config import load_suite, parse_suite
+from dflbench.errors import DflbenchError
+from dflbench.results import load_result, parse_result
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=12)
+keys = st.sampled_from(["name", "seeds", "datasets", "losses", "train", "model", "metrics", "source",
+                        "imbalance", "epochs", "profile", "ratio", "gamma", "schema_version", "runs",
+                        "summary", "suite", "dataset", "treatment", "status", "metrics", "mean"]) | st.text(max_size=8)
+documents = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                         | st.dictionaries(keys, inner, max_size=6), max_leaves=30)
+
+SETTINGS = settings(max_examples=150, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@SETTINGS
+@given(documents)
+def test_any_suite_mapping_is_valid_or_a_dflbench_error(doc):
+    try:
+        suite = parse_suite(doc, source="fuzz.yaml")
+    except DflbenchError as exc:
+        assert str(exc)
+    else:
+        assert suite.datasets and suite.losses
+
+
+@SETTINGS
+@given(st.text(max_size=200))
+def test_any_yaml_text_is_valid_or_a_dflbench_error(tmp_path: Path, text: str):
+    path = tmp_path / "fuzz.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        load_suite(str(path))
+    except DflbenchError:
+        pass
+
+
+@SETTINGS
+@given(documents)
+def test_any_json_document_is_a_valid_result_or_a_dflbench_error(doc):
+    try:
+        result = parse_result(doc, "fuzz.json")
+    except DflbenchError as exc:
+        assert str(exc)
+    else:
+        assert isinstance(result.runs, list)
+
+
+@SETTINGS
+@given(st.binary(max_size=200))
+def test_any_bytes_are_a_valid_result_or_a_dflbench_error(tmp_path: Path, blob: bytes):
+    path = tmp_path / "fuzz.json"
+    path.write_bytes(blob)
+    try:
+        load_result(path)
+    except DflbenchError:
+        pass
+
+
+def test_yaml_tags_are_never_constructed(tmp_path: Path):
+    path = tmp_path / "evil.yaml"
+    path.write_text("!!python/object/new:os.system [echo pwned]\n")
+    try:
+        load_suite(str(path))
+    except DflbenchError as exc:
+        assert "invalid YAML" in str(exc)
+    assert yaml.safe_load("a: 1") == {"a": 1}
+
+
+def test_result_files_are_plain_json(tmp_path: Path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"schema_version": 1, "__class__": "os.system"}))
+    try:
+        load_result(path)
+    except DflbenchError as exc:
+        assert "missing" in str(exc)
+
+
+def _valid_result() -> dict:
+    stat = {"mean": 0.5, "std": 0.1, "ci95": [0.4, 0.6]}
+    return {
+        "schema_version": 1, "dflbench_version": "0.1.0", "created": "2026-01-01T00:00:00Z",
+        "complete": True, "cache": {"reused": [], "computed": ["d"]},
+        "suite": {"name": "s", "sha256": "0" * 64, "config": {"metrics": ["macro_f1"]}},
+        "environment": {"torch": "2", "device": "cpu"},
+        "datasets": [{"name": "d", "source": "sklearn", "description": "x", "n_samples": 10,
+                      "n_features": 2, "n_classes": 2, "class_names": ["a", "b"],
+                      "class_counts": {"train": {"a": 5, "b": 2}, "test": {"a": 2, "b": 1}},
+                      "imbalance": None, "imbalance_ratio": 2.5, "minority_class": "b"}],
+        "runs": [{"dataset": "d", "treatment": "ce", "loss": "ce", "loss_params": {}, "seed": 0,
+                  "status": "ok", "train": {}, "metrics": {"macro_f1": 0.5},
+                  "per_class": [{"label": "a", "support": 2, "precision": 1.0, "recall": 1.0, "f1": 1.0}],
+                  "class_counts": {"train": {"a": 5, "b": 2}, "test": {"a": 2, "b": 1}}}],
+        "summary": [{"dataset": "d", "treatment": "ce", "loss": "ce", "n_seeds": 1, "n_runs": 1,
+                     "metrics": {"macro_f1": stat},
+                     "per_class": [{"label": "a", "recall": {"mean": 1.0, "std": None},
+                                    "f1": {"mean": 1.0, "std": None}}]}],
+    }
+
+
+def _paths(obj, prefix=()):
+    yield prefix
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _paths(v, (*prefix, i))
+
+
+PATHS = [p for p in _paths(_valid_result()) if p]
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.sampled_from(PATHS), st.booleans(), scalars | st.lists(scalars, max_size=2)
+                          | st.dictionaries(keys, scalars, max_size=2)), min_size=1, max_size=3))
+def test_a_damaged_result_renders_or_is_refused_with_one_line(mutations):
+    """Delete or replace values anywhere in a valid result: `show` must render or refuse cleanly."""
+    from rich.console import Console
+
+    from dflbench.report import markdown, table
+
+    doc = _valid_result()
+    for path, delete, value in mutations:
+        parent = doc
+        try:
+            for step in path[:-1]:
+                parent = parent[step]
+            if delete and isinstance(parent, dict):
+                parent.pop(path[-1], None)
+            else:
+                parent[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue
+    try:
+        result = parse_result(json.loads(json.dumps(doc)), "damaged.json")
+    except DflbenchError:
+        return
+    Console(file=open("/dev/null", "w"), width=120).print(table.render(result))
+    assert markdown.render(result)

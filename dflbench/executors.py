@@ -121,8 +121,8 @@ class RayExecutor(Executor):
                      log_to_driver=False)
 
     def run(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Outcome]:
-        remote = self.ray.remote(num_cpus=1)(fn)
-        pending = {remote.remote(item): i for i, item in enumerate(items)}
+        remote = self.ray.remote(num_cpus=1)(_apply)  # Ray wraps functions, not partials
+        pending = {remote.remote(fn, item): i for i, item in enumerate(items)}
         while pending:
             done, _ = self.ray.wait(list(pending), num_returns=1)
             ref = done[0]
@@ -134,6 +134,10 @@ class RayExecutor(Executor):
 
     def close(self) -> None:
         self.ray.shutdown()
+
+
+def _apply(fn: Callable[[Any], Any], item: Any) -> Any:
+    return fn(item)
 
 
 def make_executor(backend: Backend, jobs: int = 1, scheduler: str | None = None) -> Executor:

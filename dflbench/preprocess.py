@@ -132,3 +132,24 @@ class Preprocessor:
             col = frame[c].astype(object)
             out[c] = col.map(str).where(col.notna(), np.nan).astype(object)
         return out
+
+
+class ImageStandardizer:
+    """Per-channel standardization of (N, C, H, W) images, statistics from training images only."""
+
+    def fit(self, X: np.ndarray, y: object = None) -> ImageStandardizer:
+        arr = np.asarray(X, dtype=np.float64)
+        if arr.ndim != 4:
+            raise DataError(f"images must be (N, channels, H, W), got shape {arr.shape}")
+        self.mean_ = arr.mean(axis=(0, 2, 3), keepdims=True)[0]
+        std = arr.std(axis=(0, 2, 3), keepdims=True)[0]
+        self.std_ = np.where(std > 0, std, 1.0)  # a constant channel maps to 0, not NaN
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        return ((np.asarray(X, dtype=np.float64) - self.mean_) / self.std_).astype(np.float32)
+
+
+def preprocessor_for(kind: str) -> Preprocessor | ImageStandardizer:
+    """The preprocessing that suits a dataset ``kind`` ("tabular" or "image")."""
+    return ImageStandardizer() if kind == "image" else Preprocessor()

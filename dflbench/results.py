@@ -188,11 +188,13 @@ _SCHEMA: dict[str, Any] = {
     }],
     "runs": [{
         "dataset": str, "treatment": str, "loss": str, "loss_params?": dict, "seed": int,
+        "sampler?": (str, type(None)), "sampler_params?": dict,
         "status": str, "error?": str, "train?": dict, "metrics": ("map", _OPT_NUM),
         "per_class": [{"label": str, "support": int, "precision": _NUM, "recall": _NUM, "f1": _NUM}],
     }],
     "summary": [{
-        "dataset": str, "treatment": str, "loss?": str, "n_seeds": int, "n_runs": int,
+        "dataset": str, "treatment": str, "loss?": str, "loss_title?": str, "loss_params?": dict,
+        "sampler?": (str, type(None)), "n_seeds": int, "n_runs": int,
         "metrics": ("map", {"mean": _OPT_NUM, "std": _OPT_NUM, "ci95?": (list, type(None))}),
         "per_class": [{"label": str, "recall": _MEAN_STD, "f1": _MEAN_STD}],
         "learned?": ("map", _MEAN_STD),

@@ -65,7 +65,7 @@ def prepare_task(entry: DatasetEntry, suite: Suite) -> PreparedTask:
     from dflbench.datasets.split import stratified_split, validation_split
     from dflbench.engine import TrainData
     from dflbench.imbalance import apply_imbalance, imbalance_ratio, parse_imbalance
-    from dflbench.preprocess import Preprocessor
+    from dflbench.preprocess import preprocessor_for
 
     where = f"dataset '{entry.name}'"
     try:
@@ -86,7 +86,7 @@ def prepare_task(entry: DatasetEntry, suite: Suite) -> PreparedTask:
             fit_idx, val_idx = validation_split(y_train, es.validation, suite.split_seed)
             X_fit, y_fit = _take(X_train, fit_idx), y_train[fit_idx]
             X_val, y_val = _take(X_train, val_idx), y_train[val_idx]
-        pre = Preprocessor().fit(X_fit)
+        pre = preprocessor_for(ds.kind).fit(X_fit)
     except DflbenchError as exc:
         raise type(exc)(f"{where}: {exc}") from None
     train_counts = _counts(y_train, names)
@@ -103,7 +103,8 @@ def prepare_task(entry: DatasetEntry, suite: Suite) -> PreparedTask:
     minority = int(np.argmin(fit_counts))
     info = {
         "name": entry.name, "source": entry.source, "description": ds.description,
-        "n_samples": int(len(ds.y)), "n_features": int(data.X_train.shape[1]),
+        "n_samples": int(len(ds.y)), "n_features": int(np.prod(data.X_train.shape[1:])),
+        "kind": ds.kind, "input_shape": list(data.X_train.shape[1:]),
         "n_classes": len(names), "class_names": list(names),
         "class_counts": {"train": train_counts, "test": _counts(y_test, names),
                          **({"validation": _counts(y_val, names)} if y_val is not None else {})},
@@ -218,8 +219,11 @@ def _train(task: PreparedTask, suite: Suite, device: Any, listener: ProgressList
 
 
 def _run_row(task: PreparedTask, lo: LossEntry, seed: int) -> dict[str, Any]:
+    from dflbench.losses import LOSSES
+
     return {
         "dataset": task.entry.name, "treatment": lo.label, "loss": lo.name,
+        "loss_title": LOSSES.get(lo.name).title,
         "loss_params": dict(lo.params), "sampler": lo.sampler,
         "sampler_params": dict(lo.sampler_params), "seed": seed, "status": "failed",
         "metrics": {}, "per_class": [], "train": {},

@@ -50,7 +50,8 @@ def run(
     jobs: int = typer.Option(1, min=1, help="Datasets trained in parallel (worker processes)."),
     backend: Backend = typer.Option(Backend.local, help="Where tasks run: this machine, Dask or Ray."),
     scheduler: Optional[str] = typer.Option(
-        None, help="Dask scheduler (tcp://HOST:PORT) or Ray address; default: a local cluster."),
+        None, "--scheduler", "--address",
+        help="Dask scheduler (tcp://HOST:PORT) or Ray address; default: a local cluster."),
     cache_dir: Optional[Path] = typer.Option(
         None, help="Task cache folder [default: $XDG_CACHE_HOME/dflbench/tasks]."),
     resume: bool = typer.Option(True, "--resume/--no-resume",

@@ -112,7 +112,7 @@ def build_views(result: SuiteResult) -> list[DatasetView]:
             by_label = {pc["label"]: pc for pc in row["per_class"]}
             for c in info["class_names"]:
                 pc = by_label.get(c)
-                if pc is None or pc["recall"]["mean"] is None:
+                if pc is None or pc["recall"]["mean"] is None or pc["f1"]["mean"] is None:
                     cells.append(Cell("—"))
                     vals.append(None)
                 else:
@@ -136,6 +136,21 @@ def _failure_note(result: SuiteResult, dataset: str, row: dict[str, Any]) -> str
     first = bad[0].get("error", "") if bad else ""
     return (f"{row['treatment']}: {len(bad)} of {row['n_runs']} runs {'/'.join(kinds)}"
             + (f" ({first})" if first else ""))
+
+
+def legend(result: SuiteResult) -> list[str]:
+    """One line per treatment: its label, the loss it uses (with its paper) and its sampler."""
+    lines, seen = [], set()
+    for row in result.summary:
+        if row["treatment"] in seen:
+            continue
+        seen.add(row["treatment"])
+        what = row.get("loss_title") or row.get("loss") or row["treatment"]
+        params = ", ".join(f"{k}={v}" for k, v in sorted((row.get("loss_params") or {}).items()))
+        sampler = row.get("sampler")
+        lines.append(f"{row['treatment']}: {what}" + (f" ({params})" if params else "")
+                     + (f", trained on data resampled by {sampler}" if sampler else ""))
+    return lines
 
 
 def run_footer(result: SuiteResult) -> str:

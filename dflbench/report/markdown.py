@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dflbench.report._view import TableView, build_views, run_footer
+from dflbench.report._view import TableView, build_views, legend, run_footer
 from dflbench.results import SuiteResult
 
 
@@ -31,5 +31,6 @@ def render(result: SuiteResult) -> str:
         out += [f"> {note}" for note in view.notes]
         if view.notes:
             out.append("")
+    out += ["## Losses", ""] + [f"- {_escape(line)}" for line in legend(result)] + [""]
     out.append(f"_{run_footer(result)}_")
     return "\n".join(out) + "\n"

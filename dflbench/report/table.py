@@ -6,7 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from dflbench.report._view import TableView, build_views, run_footer
+from dflbench.report._view import TableView, build_views, legend, run_footer
 from dflbench.results import SuiteResult
 
 
@@ -32,5 +32,7 @@ def render(result: SuiteResult) -> RenderableType:
         parts.append(_table(view.per_class))
         for note in view.notes:
             parts.append(Text(f"! {note}", style="yellow"))
+    parts.append(Text("\nLosses", style="bold"))
+    parts.extend(Text(f"  {line}", style="dim") for line in legend(result))
     parts.append(Text(run_footer(result), style="dim"))
     return Group(*parts)

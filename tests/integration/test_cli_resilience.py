@@ -134,3 +134,12 @@ def test_sigint_writes_finished_tasks_and_resume_computes_only_the_rest(tmp_path
     assert "[1/3] iris reused from the cache" in rerun.stderr
     assert "1 of 3 dataset(s) reused" in rerun.stderr
     assert json.loads(out.read_text())["complete"] is True
+
+
+def test_ray_backend_gives_the_same_metrics(cli, tiny_suite: Path, tmp_path: Path):
+    pytest.importorskip("ray")  # optional extra: pip install 'dflbench[ray]'
+    cli("run", "--suite", str(tiny_suite), "-q", "--no-cache", "--out", str(tmp_path / "local.json"))
+    res = cli("run", "--suite", str(tiny_suite), "-q", "--no-cache", "--backend", "ray", "--jobs", "2",
+              "--out", str(tmp_path / "ray.json"))
+    assert res.code == 0, res.err
+    assert _metrics(tmp_path / "local.json") == _metrics(tmp_path / "ray.json")

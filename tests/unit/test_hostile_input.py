@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -102,7 +103,8 @@ def _valid_result() -> dict:
                   "status": "ok", "train": {}, "metrics": {"macro_f1": 0.5},
                   "per_class": [{"label": "a", "support": 2, "precision": 1.0, "recall": 1.0, "f1": 1.0}],
                   "class_counts": {"train": {"a": 5, "b": 2}, "test": {"a": 2, "b": 1}}}],
-        "summary": [{"dataset": "d", "treatment": "ce", "loss": "ce", "n_seeds": 1, "n_runs": 1,
+        "summary": [{"dataset": "d", "treatment": "ce", "loss": "ce", "loss_title": "CE",
+                     "loss_params": {"gamma": 2}, "sampler": None, "n_seeds": 1, "n_runs": 1,
                      "metrics": {"macro_f1": stat},
                      "per_class": [{"label": "a", "recall": {"mean": 1.0, "std": None},
                                     "f1": {"mean": 1.0, "std": None}}]}],
@@ -129,7 +131,9 @@ def test_a_damaged_result_renders_or_is_refused_with_one_line(mutations):
     """Delete or replace values anywhere in a valid result: `show` must render or refuse cleanly."""
     from rich.console import Console
 
+    from dflbench.compare import compare_results, parse_allowance
     from dflbench.report import markdown, table
+    from dflbench.report.compare import render_json, render_markdown, render_table
 
     doc = _valid_result()
     for path, delete, value in mutations:
@@ -147,5 +151,11 @@ def test_a_damaged_result_renders_or_is_refused_with_one_line(mutations):
         result = parse_result(json.loads(json.dumps(doc)), "damaged.json")
     except DflbenchError:
         return
-    Console(file=open("/dev/null", "w"), width=120).print(table.render(result))
+    console = Console(file=io.StringIO(), width=120)
+    console.print(table.render(result))
     assert markdown.render(result)
+    # compare reads the same files: a damaged candidate against an intact baseline.
+    comparison = compare_results(parse_result(_valid_result()), [("damaged.json", result)],
+                                 ["macro_f1"], parse_allowance("0.02"), per_class=True)
+    console.print(render_table(comparison))
+    assert render_markdown(comparison) and json.loads(render_json(comparison))

@@ -89,3 +89,20 @@ def test_errors():
         pre.transform(pd.DataFrame({"a": [1.0]}))
     with pytest.raises(RuntimeError, match="before fit"):
         Preprocessor().transform(pd.DataFrame({"a": [1.0]}))
+
+
+def test_image_standardizer_uses_training_statistics_per_channel():
+    from dflbench.preprocess import ImageStandardizer, preprocessor_for
+
+    rng = np.random.default_rng(0)
+    train = rng.random((20, 2, 4, 4)).astype(np.float32)
+    train[:, 1] = 0.5  # a constant channel
+    test = rng.random((5, 2, 4, 4)).astype(np.float32) + 3.0
+    scaler = preprocessor_for("image").fit(train)
+    assert isinstance(scaler, ImageStandardizer)
+    out = scaler.transform(train)
+    assert out.dtype == np.float32 and out.shape == train.shape
+    np.testing.assert_allclose(out[:, 0].mean(), 0.0, atol=1e-5)
+    np.testing.assert_allclose(out[:, 0].std(), 1.0, atol=1e-4)
+    assert np.all(out[:, 1] == 0.0)
+    assert scaler.transform(test)[:, 0].mean() > 2.0  # test statistics never used

@@ -44,8 +44,8 @@ def _flag_best(rows: list[list[Cell]], values: list[list[float | None]], higher:
     """Mark, per column, the cells whose value equals the column's best (ties all marked)."""
     for col, better_high in enumerate(higher):
         column = [v[col] for v in values if v[col] is not None]
-        if len(column) < 2:
-            continue
+        if len(column) < 2 or max(column) - min(column) < 1e-12:
+            continue  # nothing to single out when every row ties
         best = max(column) if better_high else min(column)
         for r, v in enumerate(values):
             if v[col] is not None and abs(v[col] - best) < 1e-12:
@@ -103,30 +103,45 @@ def build_views(result: SuiteResult) -> list[DatasetView]:
             columns=columns, rows=table_rows,
             caption="best mean per column marked (* or bold); ECE: lower is better",
         )
-        train, test = info["class_counts"]["train"], info["class_counts"]["test"]
-        pc_columns = ["Loss", *[f"{c} (train {train[c]}/test {test[c]})" for c in info["class_names"]]]
-        pc_rows, pc_values = [], []
-        for row in rows:
-            cells = [Cell(row["treatment"])]
-            vals = []
-            by_label = {pc["label"]: pc for pc in row["per_class"]}
-            for c in info["class_names"]:
-                pc = by_label.get(c)
-                if pc is None or pc["recall"]["mean"] is None or pc["f1"]["mean"] is None:
-                    cells.append(Cell("—"))
-                    vals.append(None)
-                else:
-                    cells.append(Cell(f"{pc['recall']['mean']:.2f} / {pc['f1']['mean']:.2f}"))
-                    vals.append(pc["f1"]["mean"])
-            pc_rows.append(cells)
-            pc_values.append(vals)
-        _flag_best(pc_rows, pc_values, [True] * len(info["class_names"]))
-        per_class = TableView(
-            title=f"{info['name']}: per-class recall / F1 (mean over seeds)",
-            columns=pc_columns, rows=pc_rows, caption="best F1 per class marked (* or bold)",
-        )
+        per_class = _per_class_view(info, rows)
         views.append(DatasetView(info["name"], dataset_header(info), summary, per_class, notes))
     return views
+
+
+#: Above this many classes the per-class table lists classes as rows, so it stays readable.
+TRANSPOSE_ABOVE = 5
+
+
+def _per_class_view(info: dict[str, Any], rows: list[dict[str, Any]]) -> TableView:
+    """Recall / F1 per (treatment, class), best F1 per class marked; classes become rows when
+    there are many of them (10 digits, 100 image folders) and columns otherwise."""
+    classes = info["class_names"]
+    train, test = info["class_counts"]["train"], info["class_counts"]["test"]
+    cells: list[list[Cell]] = []
+    values: list[list[float | None]] = []
+    for row in rows:
+        by_label = {pc["label"]: pc for pc in row["per_class"]}
+        cells.append([])
+        values.append([])
+        for c in classes:
+            pc = by_label.get(c)
+            if pc is None or pc["recall"]["mean"] is None or pc["f1"]["mean"] is None:
+                cells[-1].append(Cell("—"))
+                values[-1].append(None)
+            else:
+                cells[-1].append(Cell(f"{pc['recall']['mean']:.2f} / {pc['f1']['mean']:.2f}"))
+                values[-1].append(pc["f1"]["mean"])
+    _flag_best([[Cell("")] + r for r in cells], values, [True] * len(classes))
+    title = f"{info['name']}: per-class recall / F1 (mean over seeds)"
+    caption = "best F1 per class marked (* or bold)"
+    if len(classes) > TRANSPOSE_ABOVE:
+        columns = ["Class (train/test)", *[r["treatment"] for r in rows]]
+        table = [[Cell(f"{c} ({train[c]}/{test[c]})")] + [cells[t][i] for t in range(len(rows))]
+                 for i, c in enumerate(classes)]
+        return TableView(title, columns, table, caption)
+    columns = ["Loss", *[f"{c} (train {train[c]}/test {test[c]})" for c in classes]]
+    table = [[Cell(r["treatment"])] + cells[t] for t, r in enumerate(rows)]
+    return TableView(title, columns, table, caption)
 
 
 def _failure_note(result: SuiteResult, dataset: str, row: dict[str, Any]) -> str:

@@ -137,3 +137,16 @@ def test_sampler_treatments_run_and_a_failing_one_is_recorded(cli, tmp_path: Pat
     assert failed[0]["sampler_params"] == {"k_neighbors": 50}
     assert "ce+random_over" in res.out and "focal+smote" in res.out
     assert "failed" in res.err
+
+
+def test_many_classes_are_listed_as_rows(cli, tmp_path: Path):
+    from tests.conftest import write_suite
+
+    suite = write_suite(tmp_path / "s.yaml", seeds=1, train={"epochs": 1, "batch_size": 64},
+                        datasets=[{"name": "digits", "source": "sklearn"}], losses=["ce", "focal"])
+    res = cli("run", "--suite", str(suite), "--out", str(tmp_path / "r.json"), "--no-cache")
+    assert res.code == 0
+    table = res.out[res.out.index("per-class recall / F1"):]
+    assert "Class (train/test)" in table
+    for digit in range(10):
+        assert f"│ {digit} (" in table

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from dflbench.augment import Augment
 from dflbench.errors import ConfigError, did_you_mean, unknown
 
 DEFAULT_METRICS = ("macro_f1", "balanced_accuracy", "gmean", "mcc", "minority_recall", "ece")
@@ -39,6 +40,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     optimizer: str = "adam"
     early_stopping: EarlyStopping | None = None
+    augment: Augment = Augment()
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ class Suite:
                 "early_stopping": None if es is None else {
                     "patience": es.patience, "validation": es.validation, "monitor": es.monitor
                 },
+                **({"augment": {"shift": self.train.augment.shift, "flip": self.train.augment.flip}}
+                   if self.train.augment.active else {}),
             },
             "datasets": [
                 {"name": d.name, "source": d.source, **d.params,
@@ -266,7 +270,7 @@ def parse_suite(data: Any, *, source: str = "<dict>") -> Suite:
     if model_name not in MODELS:
         raise mr.fail("name", unknown("model", model_name, MODELS.names()))
     model_params = mr.rest()
-    _check_params(MODELS, model_name, model_params, f"{source}: model", reserved=("n_features", "n_classes", "n_models", "head", "seeds"))
+    _check_params(MODELS, model_name, model_params, f"{source}: model", reserved=("n_features", "n_classes", "n_models", "head", "seeds", "input_shape"))
     model = ModelConfig(model_name, model_params)
 
     tr = _Reader(top.get("train", dict, {}), "train", source)
@@ -280,6 +284,15 @@ def parse_suite(data: Any, *, source: str = "<dict>") -> Suite:
             monitor=er.choice("monitor", MONITORS, "macro_f1"),
         )
         er.finish()
+    augment = Augment()
+    aug_raw = tr.get("augment", (dict, type(None)), None)
+    if aug_raw is not None:
+        ar = _Reader(aug_raw, "train.augment", source)
+        augment = Augment(
+            shift=ar.get("shift", int, 0, check=lambda v: 0 <= v <= 8, rule="an integer 0..8"),
+            flip=ar.get("flip", bool, False),
+        )
+        ar.finish()
     train = TrainConfig(
         epochs=tr.get("epochs", int, 60, check=lambda v: v >= 1, rule="an integer >= 1"),
         batch_size=tr.get("batch_size", int, 256, check=lambda v: v >= 1, rule="an integer >= 1"),
@@ -287,6 +300,7 @@ def parse_suite(data: Any, *, source: str = "<dict>") -> Suite:
         weight_decay=tr.get("weight_decay", float, 0.0, check=lambda v: v >= 0, rule="a number >= 0"),
         optimizer=tr.choice("optimizer", OPTIMIZERS, "adam"),
         early_stopping=early,
+        augment=augment,
     )
     tr.finish()
 

@@ -2,12 +2,28 @@
 
 Models are stacked along a leading model dimension (see ``dflbench.models``); each keeps its own
 seeded initialisation and its own minibatch order, and each is scored by its own loss (models are
-grouped by treatment and every loss reduces over samples only, giving one loss per model). Adam and
-the other optimizers here act element-wise, so the stacked models stay independent: a model trained
-inside the stack follows the same trajectory as the same model trained alone.
+grouped by treatment and every loss reduces over samples only, giving one loss per model). The
+optimizers here act element-wise, so the stacked models stay independent: a model trained inside
+the stack follows the same trajectory as the same model trained alone.
 
 Early stopping and divergence are handled per model: a stopped or diverged model is frozen (its
-rows are restored after every step) while the others go on.
+parameters are put back after every optimizer step) while the others go on.
+
+What makes it fast (measured on a 2-core machine; engine-notes.md and benchmarks/bench_engine.py):
+
+- every trainable tensor of a stack (model and loss parameters) is a view into one flat buffer,
+  and so is every gradient, so an optimizer step is one fused kernel over one vector
+  (``torch.optim`` would also import ``torch._dynamo``: 1.7 s per process);
+- a model may write out its own backward pass (``forward_backward``, as ``StackedMLP`` does):
+  gradients land straight in the flat buffer; autograd only runs the losses. Models without it
+  (a future CNN, say) are trained through autograd, with the same results;
+- the narrow output layer is computed class-major (``dflbench.models.StackedMLP``);
+- glibc's malloc is told to keep freed buffers (:func:`tune_malloc`), which removes the page
+  faults of re-allocating the same activations every step.
+
+Inputs may be tables (N, F) or images (N, C, H, W): each model's minibatch is gathered along the
+first axis into (K, B, ...). What remains per step is the batched matmuls and, for a stack of
+several losses, each loss's many small operations (about a third of a step with six losses).
 """
 
 from __future__ import annotations
@@ -21,9 +37,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from dflbench.augment import augment_batch
 from dflbench.config import ModelConfig, TrainConfig
 from dflbench.losses import Loss, get_loss
 from dflbench.models import MODELS
+
+#: Adam's constants (the ``torch.optim.Adam`` defaults) and SGD's momentum.
+ADAM_BETAS, ADAM_EPS, SGD_MOMENTUM = (0.9, 0.999), 1e-8, 0.9
 
 
 @dataclass(frozen=True)
@@ -37,7 +57,10 @@ class Treatment:
 
 @dataclass(frozen=True)
 class TrainData:
-    """Preprocessed float32 arrays; validation arrays are empty when early stopping is off."""
+    """Preprocessed float32 arrays; validation arrays are empty when early stopping is off.
+
+    ``X_*`` hold one row per sample: (N, F) for tables, (N, C, H, W) for images.
+    """
 
     X_train: np.ndarray
     y_train: np.ndarray
@@ -76,6 +99,39 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+_MALLOC_TUNED = False
+
+
+def tune_malloc() -> bool:
+    """Keep freed buffers in the process instead of returning them to the OS (glibc only).
+
+    By default glibc serves allocations above a (dynamic) threshold with ``mmap`` and unmaps them
+    on free, so every training step re-faults the pages of its activations and gradients
+    (hundreds of page faults per step; engine-notes.md). Raising ``M_MMAP_THRESHOLD`` to its
+    maximum (32 MiB) and ``M_TRIM_THRESHOLD`` lets freed buffers be reused. Process-wide and
+    idempotent; returns whether it applied. ``DFLBENCH_NO_MALLOPT=1`` turns it off.
+    """
+    global _MALLOC_TUNED
+    if _MALLOC_TUNED:
+        return True
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux") or os.environ.get("DFLBENCH_NO_MALLOPT"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        ok = libc.mallopt(m_mmap_threshold, 32 << 20) == 1
+        ok = libc.mallopt(m_trim_threshold, 256 << 20) == 1 and ok
+    except (OSError, AttributeError):  # not glibc (e.g. musl): nothing to tune
+        return False
+    _MALLOC_TUNED = ok
+    return ok
+
+
 def train_models(
     data: TrainData,
     treatments: Sequence[Treatment],
@@ -91,6 +147,7 @@ def train_models(
     Losses that need another head (e.g. LDAM's cosine head) are trained in their own stack.
     ``on_epoch(n_models)`` is called after each epoch of each stack with the stack's size.
     """
+    tune_malloc()
     losses = {t.label: _build_loss(t, class_counts, len(seeds)) for t in treatments}
     by_head: dict[str, list[Treatment]] = {}
     for t in treatments:
@@ -121,6 +178,148 @@ def batched_macro_f1(pred: Tensor, target: Tensor, n_classes: int) -> Tensor:
     return f1.mean(dim=1)
 
 
+class FlatParameters:
+    """Trainable tensors of a stack as views into one flat buffer, their gradients into another.
+
+    ``entries`` are (parameter, first member, weight decay?) where a parameter's leading
+    dimension indexes stack members ``first, first + 1, ...``. Autograd accumulates into an
+    existing ``.grad`` in place, so after ``zero_grad()`` and ``backward()`` the flat ``grad``
+    holds every gradient. ``member`` maps each element to its stack member.
+    """
+
+    def __init__(self, entries: Sequence[tuple[torch.nn.Parameter, int, bool]], n_members: int,
+                 device: torch.device) -> None:
+        # Parameters with weight decay first, so decay applies to one prefix of the buffer.
+        entries = sorted(entries, key=lambda e: not e[2])
+        total = sum(p.numel() for p, _, _ in entries)
+        dtype = entries[0][0].dtype if entries else torch.float32
+        self.data = torch.zeros(total, dtype=dtype, device=device)
+        self.grad = torch.zeros_like(self.data)
+        member = torch.empty(total, dtype=torch.long)
+        self.params: list[tuple[torch.nn.Parameter, Tensor]] = []
+        self.n_decay = 0
+        offset = 0
+        for p, first, decay in entries:
+            n = p.numel()
+            rows = p.shape[0] if p.dim() else 1
+            if p.dim() == 0 or first + rows > n_members:
+                raise ValueError(
+                    f"a trainable tensor of shape {tuple(p.shape)} has no leading model dimension "
+                    f"(members {first}..{first + rows - 1} of {n_members}); stacked models must "
+                    f"not share parameters")
+            view = self.data[offset:offset + n].view_as(p)
+            with torch.no_grad():
+                view.copy_(p.detach())
+            p.data = view
+            grad = self.grad[offset:offset + n].view_as(p)
+            p.grad = grad
+            self.params.append((p, grad))
+            member[offset:offset + n] = torch.arange(first, first + rows).repeat_interleave(n // rows)
+            if decay:
+                self.n_decay = offset + n
+            offset += n
+        self.member = member.to(device)
+
+    def zero_grad(self) -> None:
+        self.grad.zero_()
+
+    def check_grads(self) -> None:
+        """Re-attach any gradient autograd replaced instead of accumulating into (never expected,
+        but silently training on stale gradients would be worse than a copy)."""
+        for p, grad in self.params:
+            if p.grad is not grad:
+                if p.grad is not None:
+                    grad.copy_(p.grad)
+                p.grad = grad
+
+    def element_mask(self, members: Tensor) -> Tensor:
+        """A bool mask over the flat buffer, true on the elements of the given members (K,)."""
+        return members.to(self.member.device)[self.member]
+
+
+class FlatOptimizer:
+    """Adam, AdamW or SGD with momentum on a :class:`FlatParameters`, with per-member freezing.
+
+    Adam and AdamW run ``torch.optim``'s fused CPU/CUDA kernel (``torch._fused_adam_``: one pass
+    over the buffer instead of seven; its update equals ``torch.optim.Adam(fused=True)`` bit for
+    bit), falling back to the single-tensor formulas of ``torch.optim`` (equal to ``fused=False``
+    bit for bit) where the kernel is missing. Weight decay applies to the model's parameters only.
+    A frozen member's elements are put back after each step, so it never changes again.
+    """
+
+    def __init__(self, flat: FlatParameters, cfg: TrainConfig, *, fused: bool | None = None) -> None:
+        if cfg.optimizer not in ("adam", "adamw", "sgd"):
+            raise ValueError(f"unknown optimizer '{cfg.optimizer}'")
+        self.flat = flat
+        self.kind = cfg.optimizer
+        self.lr = float(cfg.lr)
+        self.wd = float(cfg.weight_decay)
+        self.t = 0
+        d = flat.n_decay
+        # (param, grad, weight decay) segments: decay applies to the model's parameters only.
+        self.segments = [(flat.data[:d], flat.grad[:d], self.wd), (flat.data[d:], flat.grad[d:], 0.0)]
+        self.segments = [seg for seg in self.segments if seg[0].numel()]
+        self.m = [torch.zeros_like(p) for p, _, _ in self.segments]
+        self.v = [torch.zeros_like(p) for p, _, _ in self.segments]
+        kernel = "_fused_adamw_" if self.kind == "adamw" else "_fused_adam_"
+        self.fused = getattr(torch, kernel, None) if fused is not False else None
+        if fused and self.fused is None:
+            raise RuntimeError(f"torch.{kernel} is not available in this PyTorch")
+        self.steps = [torch.zeros((), dtype=torch.float32, device=flat.data.device)
+                      for _ in self.segments]
+        self.frozen: Tensor | None = None  # element mask of frozen members
+        self.frozen_values: Tensor | None = None
+
+    def freeze(self, frozen: Tensor) -> None:
+        """Members whose ``frozen`` (K,) entry is true keep their current parameters from now on."""
+        if not bool(frozen.any()):
+            self.frozen = self.frozen_values = None
+            return
+        self.frozen = self.flat.element_mask(frozen)
+        self.frozen_values = self.flat.data.clone()
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.t += 1
+        if self.kind == "sgd":
+            self._sgd()
+        elif self.fused is not None:
+            beta1, beta2 = ADAM_BETAS
+            for (p, g, wd), m, v, step in zip(self.segments, self.m, self.v, self.steps):
+                step += 1
+                self.fused([p], [g], [m], [v], [], [step], lr=self.lr, beta1=beta1, beta2=beta2,
+                           weight_decay=wd, eps=ADAM_EPS, amsgrad=False, maximize=False)
+        else:
+            self._adam()
+        if self.frozen is not None:
+            assert self.frozen_values is not None
+            data = self.flat.data
+            torch.where(self.frozen, self.frozen_values, data, out=data)
+
+    def _adam(self) -> None:
+        beta1, beta2 = ADAM_BETAS
+        for (p, g, wd), m, v in zip(self.segments, self.m, self.v):
+            if wd and self.kind == "adamw":
+                p.mul_(1 - self.lr * wd)
+            elif wd:
+                g = g.add(p, alpha=wd)
+            m.lerp_(g, 1 - beta1)
+            v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+            step_size = self.lr / (1 - beta1**self.t)
+            denom = (v.sqrt() / (1 - beta2**self.t) ** 0.5).add_(ADAM_EPS)
+            p.addcdiv_(m, denom, value=-step_size)
+
+    def _sgd(self) -> None:
+        for (p, g, wd), buf in zip(self.segments, self.m):
+            if wd:
+                g = g.add(p, alpha=wd)
+            if self.t == 1:
+                buf.copy_(g)
+            else:
+                buf.mul_(SGD_MOMENTUM).add_(g)
+            p.add_(buf, alpha=-self.lr)
+
+
 class _Stack:
     """One stack of models sharing a head; members are (treatment, seed) in treatment-major order."""
 
@@ -138,47 +337,52 @@ class _Stack:
         self.losses = [loss.to(device) for loss in losses]
         self.model = MODELS.build(
             model_cfg.name, dict(model_cfg.params),
-            reserved={"n_models": self.k, "n_features": data.X_train.shape[1],
+            reserved={"n_models": self.k, "n_features": int(np.prod(data.X_train.shape[1:])),
+                      "input_shape": tuple(data.X_train.shape[1:]),
                       "n_classes": data.n_classes, "head": head,
                       "seeds": self.seeds * len(treatments)},
         ).to(device)
         # Every trainable tensor has a leading model dimension; a loss's rows start at its slice.
-        self.rows: list[tuple[torch.nn.Parameter, int]] = [(p, 0) for p in self.model.parameters()]
+        entries = [(p, 0, True) for p in self.model.parameters()]
         for loss, sl in zip(self.losses, self.slices):
-            self.rows += [(p, sl.start) for p in loss.parameters()]
-        self.optimizer = self._optimizer()
-
-    def _optimizer(self) -> torch.optim.Optimizer:
-        groups = [{"params": list(self.model.parameters()), "weight_decay": self.cfg.weight_decay}]
-        loss_params = [p for loss in self.losses for p in loss.parameters()]
-        if loss_params:
-            groups.append({"params": loss_params, "weight_decay": 0.0})
-        if self.cfg.optimizer == "sgd":
-            return torch.optim.SGD(groups, lr=self.cfg.lr, momentum=0.9)
-        cls = torch.optim.AdamW if self.cfg.optimizer == "adamw" else torch.optim.Adam
-        return cls(groups, lr=self.cfg.lr)
-
-    def _member_rows(self, p: torch.nn.Parameter, offset: int, members: Tensor) -> tuple[Tensor, Tensor]:
-        """(rows of ``p``, matching member indices) for the given global member indices."""
-        local = members - offset
-        keep = (local >= 0) & (local < p.shape[0])
-        return local[keep], members[keep]
-
-    def _snapshot(self, members: Tensor, into: list[Tensor]) -> None:
-        with torch.no_grad():
-            for (p, offset), saved in zip(self.rows, into):
-                rows, _ = self._member_rows(p, offset, members)
-                saved[rows] = p[rows]
-
-    def _restore(self, members: Tensor, source: list[Tensor]) -> None:
-        with torch.no_grad():
-            for (p, offset), saved in zip(self.rows, source):
-                rows, _ = self._member_rows(p, offset, members)
-                p[rows] = saved[rows]
+            entries += [(p, sl.start, False) for p in loss.parameters()]
+        self.flat = FlatParameters(entries, self.k, device)
+        self.optimizer = FlatOptimizer(self.flat, train_cfg)
+        # A model may write its own backward pass (StackedMLP does); otherwise autograd runs it.
+        self.forward_backward = getattr(self.model, "forward_backward", None)
 
     def _losses(self, logits: Tensor, targets: Tensor) -> Tensor:
         """Per-model losses (K,) for per-model targets (K, N)."""
-        return torch.cat([loss(logits[sl], targets[sl]) for loss, sl in zip(self.losses, self.slices)])
+        if len(self.losses) == 1:
+            return self.losses[0](logits, targets)
+        # split, not one slice per loss: its backward is one concatenation, where slices would
+        # each scatter into a zero tensor of the full stack and then be summed.
+        per = len(self.seeds)
+        return torch.cat([loss(z, t) for loss, z, t in
+                          zip(self.losses, logits.split(per), targets.split(per))])
+
+    def _step(self, xb: Tensor, targets: Tensor) -> Tensor:
+        """One optimizer step on minibatch (K, B, ...) with targets (K, B); returns losses (K,)."""
+        flat = self.flat
+        flat.zero_grad()
+
+        def loss_grad(logits: Tensor) -> tuple[Tensor, Tensor]:
+            with torch.enable_grad():
+                logits = logits.detach().contiguous().requires_grad_()
+                per_model = self._losses(logits, targets)
+                per_model.sum().backward()  # also accumulates the loss parameters' gradients
+            assert logits.grad is not None
+            return per_model.detach(), logits.grad
+
+        if self.forward_backward is not None:
+            per_model = self.forward_backward(xb, loss_grad)
+        else:
+            per_model = self._losses(self.model(xb), targets)
+            per_model.sum().backward()
+            per_model = per_model.detach()
+        flat.check_grads()
+        self.optimizer.step()
+        return per_model
 
     def _learned(self) -> list[dict[str, float]]:
         values: list[dict[str, float]] = [{} for _ in range(self.k)]
@@ -194,64 +398,70 @@ class _Stack:
         dev, k, cfg = self.device, self.k, self.cfg
         X = torch.as_tensor(self.data.X_train, device=dev)
         y = torch.as_tensor(self.data.y_train, dtype=torch.long, device=dev)
-        n = X.shape[0]
+        n, row = X.shape[0], X.shape[1:]
         es = cfg.early_stopping
         has_val = es is not None and self.data.X_val is not None and len(self.data.X_val) > 0
         if has_val:
-            Xv = torch.as_tensor(self.data.X_val, device=dev).expand(k, -1, -1)
+            Xv = torch.as_tensor(self.data.X_val, device=dev)
+            Xv = Xv.unsqueeze(0).expand(k, *Xv.shape)
             yv = torch.as_tensor(self.data.y_val, dtype=torch.long, device=dev)
+        # Each model's own minibatch order, as a model trained alone would draw it.
         orders = [torch.Generator().manual_seed(int(s)) for s in self.seeds * len(self.treatments)]
-        best = [p.detach().clone() for p, _ in self.rows]
+        flat, optimizer = self.flat, self.optimizer
+        best = flat.data.clone() if has_val else None
         best_score = torch.full((k,), -torch.inf, device=dev)
         best_epoch = torch.zeros(k, dtype=torch.long)
         frozen = torch.zeros(k, dtype=torch.bool)
         epochs_run = torch.zeros(k, dtype=torch.long)
         diverged_at = torch.zeros(k, dtype=torch.long)
         trajectory: list[list[dict[str, float]]] = [[] for _ in range(k)]
+        starts = range(0, n, cfg.batch_size)
         for epoch in range(1, cfg.epochs + 1):
             for loss in self.losses:
                 loss.start_epoch(epoch - 1, cfg.epochs)
             self.model.train()
             perms = torch.stack([torch.randperm(n, generator=g) for g in orders]).to(dev)
+            targets = y[perms]  # (K, n): every model's targets in its own order
             epoch_loss = torch.zeros(k, device=dev)
-            frozen_idx = frozen.nonzero().squeeze(1).to(dev)
-            for start in range(0, n, cfg.batch_size):
+            for start in starts:
                 idx = perms[:, start:start + cfg.batch_size]
-                per_model = self._losses(self.model(X[idx]), y[idx])
-                self.optimizer.zero_grad(set_to_none=True)
-                per_model.sum().backward()
-                self.optimizer.step()
-                if frozen_idx.numel():
-                    self._restore(frozen_idx, best)
-                epoch_loss += per_model.detach()
+                xb = X.index_select(0, idx.reshape(-1)).view(k, idx.shape[1], *row)
+                if cfg.augment.active:
+                    xb = augment_batch(xb, orders, cfg.augment)
+                epoch_loss += self._step(xb, targets[:, start:start + cfg.batch_size].contiguous())
             active = ~frozen
             epochs_run[active] += 1
             bad = (~torch.isfinite(epoch_loss)).cpu() & active
             for i, values in enumerate(self._learned()):
                 if active[i] and values:
                     trajectory[i].append(values)
+            newly_frozen = bad
             if bad.any():
                 diverged_at[bad] = epoch
                 frozen |= bad
             if has_val:
+                assert best is not None
                 score = self._validate(Xv, yv, es.monitor)
                 improved = (score > best_score) & ~frozen.to(dev)
                 if improved.any():
-                    members = improved.nonzero().squeeze(1)
-                    self._snapshot(members, best)
+                    torch.where(flat.element_mask(improved), flat.data, best, out=best)
                     best_score = torch.where(improved, score, best_score)
                     best_epoch[improved.cpu()] = epoch
                 stale = (epoch - best_epoch >= es.patience) & ~frozen
                 if stale.any():
                     frozen |= stale
-                    self._restore(stale.nonzero().squeeze(1).to(dev), best)
+                    newly_frozen = newly_frozen | stale
+                    flat.data.copy_(torch.where(flat.element_mask(stale), best, flat.data))
+            if newly_frozen.any():
+                optimizer.freeze(frozen)
             if on_epoch is not None:
                 on_epoch(k)
             if frozen.all():
                 break
         if has_val:
             # Every model ends at its best validation epoch.
-            self._restore(torch.arange(k, device=dev)[(~frozen).to(dev)], best)
+            assert best is not None
+            flat.data.copy_(torch.where(flat.element_mask(~frozen), best, flat.data))
         return self._outcomes(time.perf_counter() - started, epochs_run, best_epoch if has_val else None,
                               diverged_at, trajectory)
 
@@ -268,8 +478,8 @@ class _Stack:
     def _outcomes(self, seconds: float, epochs_run: Tensor, best_epoch: Tensor | None,
                   diverged_at: Tensor, trajectory: list[list[dict[str, float]]]) -> list[ModelOutcome]:
         self.model.eval()
-        Xt = torch.as_tensor(self.data.X_test, device=self.device).expand(self.k, -1, -1)
-        logits = self.model(Xt)
+        Xt = torch.as_tensor(self.data.X_test, device=self.device)
+        logits = self.model(Xt.unsqueeze(0).expand(self.k, *Xt.shape))
         proba = torch.cat([loss.probabilities(logits[sl]) for loss, sl in zip(self.losses, self.slices)])
         proba_np = proba.double().cpu().numpy()
         final = self._learned()

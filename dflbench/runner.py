@@ -133,11 +133,29 @@ def check_losses(suite: Suite, task: PreparedTask) -> None:
             ) from None
 
 
+def check_model(suite: Suite, task: PreparedTask) -> None:
+    """Build the suite's model once for this dataset's shape, so a mismatch fails before training."""
+    from dflbench.models import MODELS
+
+    shape = task.data.X_train.shape[1:]
+    try:
+        MODELS.build(suite.model.name, dict(suite.model.params), reserved={
+            "n_models": 1, "n_features": int(np.prod(shape)), "input_shape": tuple(shape),
+            "n_classes": len(task.class_names), "seeds": [0]})
+    except (DflbenchError, ValueError, TypeError) as exc:
+        raise ConfigError(f"{suite.source}: model '{suite.model.name}' on dataset "
+                          f"'{task.entry.name}': {exc}") from None
+
+
 def prepare(suite: Suite) -> list[PreparedTask]:
     """Every dataset prepared and every loss checked: all input errors surface here."""
     tasks = [prepare_task(entry, suite) for entry in suite.datasets]
     for task in tasks:
         check_losses(suite, task)
+        check_model(suite, task)
+        if suite.train.augment.active and task.info["kind"] != "image":
+            raise ConfigError(f"{suite.source}: train.augment: dataset '{task.entry.name}' is "
+                              "tabular; shifts and flips apply to image datasets only")
     return tasks
 
 
@@ -249,8 +267,10 @@ def execute_task(task: PreparedTask, suite: Suite, device: str,
 
     from dflbench.engine import resolve_device
 
-    # Small stacked models are overhead-bound: one thread per process measured 1.1x faster on an
-    # idle 2-core machine and 17x faster beside another busy process (spinning OpenMP workers).
+    # One thread per process (measured on the 2-core machine, K=30 stack, batch 128): two threads
+    # were 1.3x faster while the machine was idle but 2.7-3.5x slower beside one busy process
+    # (OpenMP workers spin; OMP_WAIT_POLICY=passive loses the idle gain), so one is the robust
+    # choice; use --jobs for a second core.
     torch.set_num_threads(1)
     return {"info": task.info, "rows": run_task(task, suite, resolve_device(device), listener)}
 

@@ -32,6 +32,20 @@ def stdout_console():  # noqa: ANN201 - rich is imported lazily
     return Console(soft_wrap=False)
 
 
+def print_report(renderable: Any) -> None:
+    """Print a rich report on stdout; piped or in a CI log there is no screen to fit, so the
+    tables are widened rather than wrapped."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    console = stdout_console()
+    if not console.is_terminal:
+        needed = Measurement.get(console, console.options.update(max_width=1000), renderable).maximum
+        if needed > console.width:
+            console = Console(soft_wrap=False, width=needed)
+    console.print(renderable)
+
+
 def stderr_console():  # noqa: ANN201
     from rich.console import Console
 

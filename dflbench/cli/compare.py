@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from dflbench.cli import app
-from dflbench.cli._common import EXIT_OK, EXIT_REGRESSION, OutputFormat, stdout_console
+from dflbench.cli._common import EXIT_OK, EXIT_REGRESSION, OutputFormat, print_report
 
 
 @app.command()
@@ -114,16 +114,6 @@ def _print_report(comparison: Any, output_format: OutputFormat) -> None:
 
         sys.stdout.write(render_markdown(comparison))
     else:
-        from rich.console import Console
-        from rich.measure import Measurement
-
         from dflbench.report.compare import render_table
 
-        console = stdout_console()
-        report = render_table(comparison)
-        if not console.is_terminal:
-            # Piped or in a CI log there is no screen to fit: widen rather than wrap the tables.
-            needed = Measurement.get(console, console.options.update(max_width=1000), report).maximum
-            if needed > console.width:
-                console = Console(soft_wrap=False, width=needed)
-        console.print(report)
+        print_report(render_table(comparison))

@@ -144,7 +144,7 @@ def _can_write(folder: Path) -> bool:
 
 
 def _print_report(result, output_format: OutputFormat) -> None:  # noqa: ANN001
-    from dflbench.cli._common import stdout_console
+    from dflbench.cli._common import print_report
 
     if output_format is OutputFormat.json:
         from dflbench.results import dumps
@@ -157,7 +157,7 @@ def _print_report(result, output_format: OutputFormat) -> None:  # noqa: ANN001
     else:
         from dflbench.report.table import render
 
-        stdout_console().print(render(result))
+        print_report(render(result))
 
 
 class _Listener:

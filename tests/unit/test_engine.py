@@ -1,15 +1,25 @@
-"""The batched engine: stacked models equal models trained alone; per-model stopping and divergence."""
+"""The batched engine: stacked models equal models trained alone (and a plain PyTorch loop);
+per-model stopping and divergence; the fast paths equal what they replace."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from dflbench.config import EarlyStopping, ModelConfig, TrainConfig
-from dflbench.engine import TrainData, Treatment, batched_macro_f1, train_models
-from dflbench.losses import LOSSES
+from dflbench.engine import (
+    FlatOptimizer,
+    FlatParameters,
+    TrainData,
+    Treatment,
+    batched_macro_f1,
+    train_models,
+)
+from dflbench.losses import LOSSES, get_loss
 from dflbench.losses._base import Loss
+from dflbench.models import MODELS, StackedMLP
 
 CPU = torch.device("cpu")
 
@@ -124,3 +134,185 @@ def test_batched_macro_f1_matches_sklearn():
     got = batched_macro_f1(torch.as_tensor(preds), torch.as_tensor(y), 4)
     want = [f1_score(y, p, labels=range(4), average="macro", zero_division=0) for p in preds]
     assert got.tolist() == pytest.approx(want)
+
+
+# --- the fast paths: flat optimizer, written-out backward, generic inputs --------------------
+
+def _flat_and_reference(optimizer: str, wd: float, fused):
+    """A stack-like pair of tensors in a FlatOptimizer, and clones under torch.optim."""
+    gen = torch.Generator().manual_seed(0)
+    w = nn.Parameter(torch.randn(3, 4, 5, generator=gen))
+    r = nn.Parameter(torch.randn(3, generator=gen))
+    w_ref, r_ref = (nn.Parameter(p.detach().clone()) for p in (w, r))
+    flat = FlatParameters([(w, 0, True), (r, 0, False)], 3, CPU)
+    opt = FlatOptimizer(flat, TrainConfig(lr=0.05, weight_decay=wd, optimizer=optimizer), fused=fused)
+    groups = [{"params": [w_ref], "weight_decay": wd}, {"params": [r_ref], "weight_decay": 0.0}]
+    if optimizer == "sgd":
+        ref = torch.optim.SGD(groups, lr=0.05, momentum=0.9)
+    else:
+        cls = torch.optim.AdamW if optimizer == "adamw" else torch.optim.Adam
+        ref = cls(groups, lr=0.05, fused=bool(opt.fused))
+    return (w, r), (w_ref, r_ref), flat, opt, ref
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd"])
+@pytest.mark.parametrize("wd", [0.0, 0.01])
+@pytest.mark.parametrize("fused", [None, False])
+def test_flat_optimizer_equals_torch_optim_bit_for_bit(optimizer, wd, fused):
+    (w, r), (w_ref, r_ref), flat, opt, ref = _flat_and_reference(optimizer, wd, fused)
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(6):
+        gw, gr = torch.randn(w.shape, generator=gen), torch.randn(r.shape, generator=gen)
+        flat.zero_grad()
+        w.grad.add_(gw)
+        r.grad.add_(gr)
+        opt.step()
+        w_ref.grad, r_ref.grad = gw.clone(), gr.clone()
+        ref.step()
+    assert torch.equal(w, w_ref) and torch.equal(r, r_ref)
+
+
+def test_parameters_and_gradients_are_views_of_the_flat_buffers():
+    (w, r), _, flat, _, _ = _flat_and_reference("adam", 0.0, None)
+    assert w.data_ptr() == flat.data.data_ptr()
+    assert r.grad.data_ptr() == flat.grad[w.numel():].data_ptr()
+    (w.sum() * 2 + r.sum()).backward()  # autograd accumulates into the existing views
+    flat.check_grads()
+    assert torch.equal(flat.grad, torch.cat([torch.full((60,), 2.0), torch.ones(3)]))
+
+
+def test_frozen_members_never_change_and_nan_stays_in_its_member():
+    (w, _), _, flat, opt, _ = _flat_and_reference("adam", 0.01, None)
+    opt.freeze(torch.tensor([False, True, False]))
+    before = w.detach().clone()
+    for _ in range(3):
+        flat.zero_grad()
+        w.grad.normal_()
+        w.grad[2] = float("nan")  # member 2 diverges
+        opt.step()
+    assert torch.equal(w[1], before[1])
+    assert not torch.equal(w[0], before[0]) and torch.isfinite(w[0]).all()
+    assert torch.isnan(w[2]).all()
+
+
+def test_shared_trainable_tensor_is_refused():
+    p = nn.Parameter(torch.zeros(()))
+    with pytest.raises(ValueError, match="leading model dimension"):
+        FlatParameters([(p, 0, False)], 4, CPU)
+
+
+@pytest.mark.parametrize("head", ["linear", "cosine"])
+def test_written_out_backward_equals_autograd(head):
+    model = StackedMLP(n_models=3, n_features=4, n_classes=3, seeds=[0, 1, 2], head=head,
+                       hidden=[7, 5])
+    x = torch.randn(3, 10, 4)
+    y = torch.randint(0, 3, (3, 10))
+    loss = get_loss("dual_focal")
+
+    def loss_grad(z):
+        with torch.enable_grad():
+            z = z.detach().requires_grad_()
+            per_model = loss(z, y)
+            per_model.sum().backward()
+        return per_model.detach(), z.grad
+
+    model.zero_grad()
+    loss(model(x), y).sum().backward()
+    expected = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad(set_to_none=False)
+    model.forward_backward(x, loss_grad)
+    for p, g in zip(model.parameters(), expected):
+        torch.testing.assert_close(p.grad, g, rtol=1e-5, atol=1e-6)
+
+
+class _ImageMLP(nn.Module):
+    """A model without a written-out backward, for (N, C, H, W) inputs: the generic path."""
+
+    def __init__(self, *, n_models, n_features, n_classes, seeds, head="linear", hidden=(16, 16)):
+        super().__init__()
+        self.inner = StackedMLP(n_models=n_models, n_features=n_features, n_classes=n_classes,
+                                seeds=seeds, head=head, hidden=hidden)
+
+    def forward(self, x):
+        return self.inner(x.flatten(start_dim=2))
+
+
+def test_image_inputs_and_the_autograd_path_match_the_mlp(monkeypatch):
+    monkeypatch.setitem(MODELS._items, "image_mlp", _ImageMLP)
+    flat = _data(f=8)
+    images = TrainData(*(None if a is None else (a.reshape(len(a), 2, 2, 2) if a.ndim == 2 else a)
+                         for a in (flat.X_train, flat.y_train, flat.X_val, flat.y_val, flat.X_test)),
+                       n_classes=flat.n_classes)
+    cfg = TrainConfig(epochs=3, batch_size=32, lr=0.01)
+    counts = np.bincount(flat.y_train, minlength=3).tolist()
+    a = train_models(images, TREATMENTS, [0, 1], counts, ModelConfig("image_mlp", {"hidden": [16, 16]}),
+                     cfg, CPU)
+    b = train_models(flat, TREATMENTS, [0, 1], counts, MODEL, cfg, CPU)
+    for x, z in zip(a, b):
+        np.testing.assert_allclose(x.proba, z.proba, atol=1e-5)
+
+
+def _plain_loop(data, loss_name, seed, cfg, hidden=(16, 16)):
+    """One model the ordinary way: nn.Linear layers, torch.optim.Adam, the engine's init and
+    minibatch order (StackedMLP.layers gives the init; one randperm per epoch from the seed)."""
+    init = StackedMLP(n_models=1, n_features=data.X_train.shape[1], n_classes=data.n_classes,
+                      seeds=[seed], hidden=list(hidden)).layers(0)
+    layers = []
+    for i, (w, b) in enumerate(init):
+        lin = nn.Linear(w.shape[1], w.shape[0])
+        lin.weight.data.copy_(w)
+        lin.bias.data.copy_(b)
+        layers += [lin] if i == len(init) - 1 else [lin, nn.ReLU()]
+    model = nn.Sequential(*layers)
+    counts = np.bincount(data.y_train, minlength=data.n_classes).tolist()
+    loss = get_loss(loss_name, class_counts=counts)
+    groups = [{"params": list(model.parameters())}]
+    if list(loss.parameters()):
+        groups.append({"params": list(loss.parameters()), "weight_decay": 0.0})
+    opt = torch.optim.Adam(groups, lr=cfg.lr, fused=True)
+    X, y = torch.as_tensor(data.X_train), torch.as_tensor(data.y_train)
+    order = torch.Generator().manual_seed(seed)
+    for _ in range(cfg.epochs):
+        perm = torch.randperm(len(X), generator=order)
+        for start in range(0, len(X), cfg.batch_size):
+            idx = perm[start:start + cfg.batch_size]
+            opt.zero_grad()
+            loss(model(X[idx]), y[idx]).backward()
+            opt.step()
+    with torch.no_grad():
+        return loss.probabilities(model(torch.as_tensor(data.X_test))).double().numpy()
+
+
+@pytest.mark.skipif(not hasattr(torch, "_fused_adam_"), reason="needs torch's fused Adam")
+def test_engine_equals_a_plain_pytorch_loop():
+    data = _data()
+    cfg = TrainConfig(epochs=3, batch_size=32, lr=0.01)
+    stacked = _train(data, TREATMENTS, [0, 3], cfg)
+    for o in stacked:
+        loss = {t.label: t.loss for t in TREATMENTS}[o.treatment]
+        want = _plain_loop(data, loss, o.seed, cfg)
+        np.testing.assert_allclose(o.proba, want, atol=1e-4)
+
+
+def test_an_early_stopped_model_ends_exactly_at_its_best_epoch():
+    data = _data()
+    es = EarlyStopping(patience=2, validation=0.2)
+    cfg = TrainConfig(epochs=25, batch_size=32, lr=0.05, early_stopping=es)
+    stacked = _train(data, TREATMENTS[:2], [0, 1, 2], cfg)
+    assert any(o.epochs_run < 25 for o in stacked)
+    for o in stacked[:4]:
+        t = next(t for t in TREATMENTS if t.label == o.treatment)
+        alone = _train(data, [t], [o.seed], TrainConfig(epochs=o.best_epoch, batch_size=32, lr=0.05))
+        np.testing.assert_allclose(o.proba, alone[0].proba, atol=1e-5)
+
+
+def test_cosine_head_stack_equals_models_trained_alone():
+    data = _data()
+    cfg = TrainConfig(epochs=4, batch_size=32, lr=0.01)
+    ldam = [Treatment("ldam", "ldam", {"drw_start": 0.5}), Treatment("ldam2", "ldam", {"s": 10.0})]
+    stacked = _train(data, ldam + TREATMENTS[:1], [0, 1], cfg)
+    assert {o.stack_size for o in stacked} == {4, 2}  # LDAM's cosine head trains in its own stack
+    for t in ldam:
+        alone = _train(data, [t], [1], cfg)[0]
+        inside = next(o for o in stacked if o.treatment == t.label and o.seed == 1)
+        np.testing.assert_allclose(inside.proba, alone.proba, atol=1e-5)

@@ -1,0 +1,81 @@
+"""Batched vs sequential training of the small CNN (issue 6), measured side by side in one run.
+
+The grid: digits-LT-10 (scikit-learn's 8x8 digits, exponential imbalance ratio 10 on the train
+split), cnn channels [16, 32], the six losses of the DFL paper x 5 seeds, 20 epochs, batch 64.
+'batched' trains all 30 models as one stack (grouped convolutions); 'sequential' trains the same
+30 models one at a time through the same engine (a stack of one). Same inits, same batch orders,
+so both give the same models up to float summation order.
+
+    python benchmarks/bench_cnn.py [--epochs N] [--repeats R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from dflbench.config import ModelConfig, TrainConfig, parse_suite
+from dflbench.engine import Treatment, train_models
+from dflbench.metrics import compute_metrics
+from dflbench.runner import prepare
+
+LOSSES = ["ce", "weighted_ce", "dual_ce", "focal", "dual_focal", "dual_focal_learnable"]
+SEEDS = [0, 1, 2, 3, 4]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    suite = parse_suite({
+        "name": "bench-cnn", "seeds": 5, "model": {"name": "cnn", "channels": [16, 32]},
+        "train": {"epochs": args.epochs, "batch_size": 64, "lr": 2e-3},
+        "datasets": [{"name": "digits-LT-10", "source": "digits",
+                      "imbalance": {"profile": "exponential", "ratio": 10}}],
+        "losses": LOSSES,
+    })
+    (task,) = prepare(suite)
+    model = ModelConfig("cnn", {"channels": [16, 32]})
+    cfg = TrainConfig(epochs=args.epochs, batch_size=64, lr=2e-3)
+    treatments = [Treatment(name, name) for name in LOSSES]
+    device = torch.device("cpu")
+
+    def batched() -> list:
+        return train_models(task.data, treatments, SEEDS, task.fit_counts, model, cfg, device)
+
+    def sequential() -> list:
+        return [out for t in treatments for s in SEEDS
+                for out in train_models(task.data, [t], [s], task.fit_counts, model, cfg, device)]
+
+    def macro_f1(outcomes: list) -> float:
+        return float(np.mean([compute_metrics(task.y_test, o.proba, task.class_names,
+                                              task.minority)[0]["macro_f1"] for o in outcomes]))
+
+    times: dict[str, list[float]] = {"batched": [], "sequential": []}
+    f1: dict[str, float] = {}
+    batched()  # warm-up: first-call allocations and imports
+    for _ in range(args.repeats):
+        for name, fn in (("sequential", sequential), ("batched", batched)):
+            start = time.perf_counter()
+            outcomes = fn()
+            times[name].append(time.perf_counter() - start)
+            f1[name] = macro_f1(outcomes)
+    n_train = len(task.data.y_train)
+    print(f"CNN [16, 32] on digits-LT-10 ({n_train} training images 1x8x8), {len(LOSSES)} losses x "
+          f"{len(SEEDS)} seeds = {len(LOSSES) * len(SEEDS)} models, {args.epochs} epochs, batch 64, "
+          f"1 thread; median of {args.repeats}")
+    print(f"{'approach':<12} {'wall (s)':>9} {'mean macro-F1':>14}")
+    for name in ("sequential", "batched"):
+        print(f"{name:<12} {statistics.median(times[name]):9.2f} {f1[name]:14.4f}")
+    ratio = statistics.median(times["sequential"]) / statistics.median(times["batched"])
+    print(f"batched is {ratio:.2f}x the sequential loop")
+
+
+if __name__ == "__main__":
+    main()

@@ -40,7 +40,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     optimizer: str = "adam"
     early_stopping: EarlyStopping | None = None
-    augment: Augment = Augment()
+    augment: Augment = field(default_factory=Augment)
 
 
 @dataclass(frozen=True)
@@ -270,7 +270,8 @@ def parse_suite(data: Any, *, source: str = "<dict>") -> Suite:
     if model_name not in MODELS:
         raise mr.fail("name", unknown("model", model_name, MODELS.names()))
     model_params = mr.rest()
-    _check_params(MODELS, model_name, model_params, f"{source}: model", reserved=("n_features", "n_classes", "n_models", "head", "seeds", "input_shape"))
+    _check_params(MODELS, model_name, model_params, f"{source}: model",
+                  reserved=("n_features", "n_classes", "n_models", "head", "seeds", "input_shape"))
     model = ModelConfig(model_name, model_params)
 
     tr = _Reader(top.get("train", dict, {}), "train", source)

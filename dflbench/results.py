@@ -229,7 +229,7 @@ def _check(value: Any, spec: Any, at: str, where: str) -> None:
             _check(item, spec[1], f"{at}.{key}", where)
     else:
         types = spec if isinstance(spec, tuple) else (spec,)
-        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             raise fail(f"unexpected type {type(value).__name__}")
 
 

@@ -14,9 +14,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from dflbench.cache import TaskCache, task_config, task_key
 from dflbench.config import DatasetEntry, LossEntry, Suite
 from dflbench.errors import ConfigError, DflbenchError
-from dflbench.cache import TaskCache, task_config, task_key
 from dflbench.executors import Executor, SerialExecutor
 from dflbench.results import SuiteResult, environment
 from dflbench.stats import summarize
@@ -103,7 +103,7 @@ def prepare_task(entry: DatasetEntry, suite: Suite) -> PreparedTask:
     minority = int(np.argmin(fit_counts))
     info = {
         "name": entry.name, "source": entry.source, "description": ds.description,
-        "n_samples": int(len(ds.y)), "n_features": int(np.prod(data.X_train.shape[1:])),
+        "n_samples": len(ds.y), "n_features": int(np.prod(data.X_train.shape[1:])),
         "kind": ds.kind, "input_shape": list(data.X_train.shape[1:]),
         "n_classes": len(names), "class_names": list(names),
         "class_counts": {"train": train_counts, "test": _counts(y_test, names),

@@ -10,7 +10,6 @@ import enum
 import sys
 from typing import Any, NoReturn
 
-
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
@@ -26,7 +25,7 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise SystemExit(code)
 
 
-def stdout_console():  # noqa: ANN201 - rich is imported lazily
+def stdout_console():
     from rich.console import Console
 
     return Console(soft_wrap=False)
@@ -46,7 +45,7 @@ def print_report(renderable: Any) -> None:
     console.print(renderable)
 
 
-def stderr_console():  # noqa: ANN201
+def stderr_console():
     from rich.console import Console
 
     return Console(stderr=True, soft_wrap=True)

@@ -7,18 +7,17 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from dflbench.cli import app
-from dflbench.executors import Backend
 from dflbench.cli._common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     OutputFormat,
     stderr_console,
 )
+from dflbench.executors import Backend
 
 
 class Device(str, enum.Enum):
@@ -27,7 +26,7 @@ class Device(str, enum.Enum):
     cuda = "cuda"
 
 
-def _split(value: Optional[str]) -> Optional[list[str]]:
+def _split(value: str | None) -> list[str] | None:
     if value is None:
         return None
     return [v.strip() for v in value.split(",") if v.strip()]
@@ -37,22 +36,22 @@ def _split(value: Optional[str]) -> Optional[list[str]]:
 def run(
     suite: str = typer.Option("imbalanced-tabular", "--suite", "-s",
                               help="Name of a shipped suite (see 'dflbench list suites') or a YAML path."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o",
+    out: Path | None = typer.Option(None, "--out", "-o",
                                        help="Result JSON path [default: results/<suite>-<UTC time>.json]."),
-    losses: Optional[str] = typer.Option(None, help="Only these losses (labels), comma-separated."),
-    datasets: Optional[str] = typer.Option(None, help="Only these datasets, comma-separated."),
-    seeds: Optional[int] = typer.Option(None, min=1, help="Number of seeds (0..N-1), overriding the suite."),
-    epochs: Optional[int] = typer.Option(None, min=1, help="Epochs, overriding the suite."),
+    losses: str | None = typer.Option(None, help="Only these losses (labels), comma-separated."),
+    datasets: str | None = typer.Option(None, help="Only these datasets, comma-separated."),
+    seeds: int | None = typer.Option(None, min=1, help="Number of seeds (0..N-1), overriding the suite."),
+    epochs: int | None = typer.Option(None, min=1, help="Epochs, overriding the suite."),
     device: Device = typer.Option(Device.auto, help="Where to train."),
     output_format: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f",
                                                help="Report format on stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no report; only errors."),
     jobs: int = typer.Option(1, min=1, help="Datasets trained in parallel (worker processes)."),
     backend: Backend = typer.Option(Backend.local, help="Where tasks run: this machine, Dask or Ray."),
-    scheduler: Optional[str] = typer.Option(
+    scheduler: str | None = typer.Option(
         None, "--scheduler", "--address",
         help="Dask scheduler (tcp://HOST:PORT) or Ray address; default: a local cluster."),
-    cache_dir: Optional[Path] = typer.Option(
+    cache_dir: Path | None = typer.Option(
         None, help="Task cache folder [default: $XDG_CACHE_HOME/dflbench/tasks]."),
     resume: bool = typer.Option(True, "--resume/--no-resume",
                                 help="Reuse finished dataset tasks from the cache."),
@@ -104,7 +103,7 @@ def run(
     return code
 
 
-def _print_plan(planned, cache) -> None:  # noqa: ANN001
+def _print_plan(planned, cache) -> None:
     from rich.table import Table
 
     from dflbench.cli._common import stdout_console
@@ -123,7 +122,7 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _check_writable(out: Optional[Path]) -> None:
+def _check_writable(out: Path | None) -> None:
     """Fail before training if the result cannot be written (nothing computed would be lost)."""
     from dflbench.errors import ConfigError
 
@@ -143,7 +142,7 @@ def _can_write(folder: Path) -> bool:
     return os.access(folder, os.W_OK | os.X_OK)
 
 
-def _print_report(result, output_format: OutputFormat) -> None:  # noqa: ANN001
+def _print_report(result, output_format: OutputFormat) -> None:
     from dflbench.cli._common import print_report
 
     if output_format is OutputFormat.json:
@@ -163,7 +162,7 @@ def _print_report(result, output_format: OutputFormat) -> None:  # noqa: ANN001
 class _Listener:
     """Progress on stderr: a live bar on a terminal, one line per dataset otherwise."""
 
-    def __init__(self, console) -> None:  # noqa: ANN001
+    def __init__(self, console) -> None:
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,

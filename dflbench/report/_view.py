@@ -131,7 +131,7 @@ def _per_class_view(info: dict[str, Any], rows: list[dict[str, Any]]) -> TableVi
             else:
                 cells[-1].append(Cell(f"{pc['recall']['mean']:.2f} / {pc['f1']['mean']:.2f}"))
                 values[-1].append(pc["f1"]["mean"])
-    _flag_best([[Cell("")] + r for r in cells], values, [True] * len(classes))
+    _flag_best([[Cell(""), *r] for r in cells], values, [True] * len(classes))
     title = f"{info['name']}: per-class recall / F1 (mean over seeds)"
     caption = "best F1 per class marked (* or bold)"
     if len(classes) > TRANSPOSE_ABOVE:

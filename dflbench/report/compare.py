@@ -189,7 +189,8 @@ def build_view(comparison: Comparison) -> CompareView:
             _per_class_table(comparison, dataset, lab) if comparison.per_class else None))
 
     legend = ("Δ = candidate − baseline, means ± std over each file's successful seeds; "
-              "(n=K): only K seeds succeeded; ECE: lower is better. p: two-sided paired t-test when both files hold the same "
+              "(n=K): only K seeds succeeded; ECE: lower is better. "
+              "p: two-sided paired t-test when both files hold the same "
               f"seeds (≥ 2), else Welch's t-test; * p < {comparison.alpha:g} (beyond seed noise). ")
     if comparison.gate:
         legend += (f"Gate on {gated} (listed first): a drop of more than {comparison.max_drop} is "

@@ -1,11 +1,12 @@
 """The task cache: each finished dataset task is stored under a key that hashes its fully resolved
-configuration and the dflbench version, so a rerun (``--resume``, the default) computes only what
+configuration, the dflbench version and a fingerprint of dflbench's source code, so a rerun (``--resume``, the default) computes only what
 is missing. Entries are JSON written atomically (temporary file, then rename), so two runs sharing
 the folder never see half an entry; an unreadable or mismatching entry is ignored and recomputed.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -24,12 +25,25 @@ def default_cache_dir() -> Path:
     return Path(base) / "dflbench" / "tasks"
 
 
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Hash of dflbench's own source files: a changed trainer or loss never reuses old results,
+    even in a development install whose version string has not moved."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def task_config(suite: Suite, entry: DatasetEntry, device: str) -> dict[str, Any]:
     """Everything a dataset task's result depends on."""
     full = suite.to_dict()
     dataset = next(d for d in full["datasets"] if d["name"] == entry.name)
     return {
         "dflbench_version": __version__,
+        "code": code_fingerprint(),
         "dataset": dataset,
         "seeds": full["seeds"], "split_seed": full["split_seed"], "test_size": full["test_size"],
         "model": full["model"], "train": full["train"], "losses": full["losses"],

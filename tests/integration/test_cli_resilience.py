@@ -143,3 +143,13 @@ def test_ray_backend_gives_the_same_metrics(cli, tiny_suite: Path, tmp_path: Pat
               "--out", str(tmp_path / "ray.json"))
     assert res.code == 0, res.err
     assert _metrics(tmp_path / "local.json") == _metrics(tmp_path / "ray.json")
+
+
+def test_cache_key_changes_with_the_code(monkeypatch, tiny_suite: Path):
+    from dflbench import cache
+    from dflbench.config import load_suite
+
+    suite = load_suite(str(tiny_suite))
+    config = cache.task_config(suite, suite.datasets[0], "cpu")
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "another-build")
+    assert cache.task_key(cache.task_config(suite, suite.datasets[0], "cpu")) != cache.task_key(config)

@@ -1,7 +1,8 @@
 """The task cache: each finished dataset task is stored under a key that hashes its fully resolved
-configuration, the dflbench version and a fingerprint of dflbench's source code, so a rerun (``--resume``, the default) computes only what
-is missing. Entries are JSON written atomically (temporary file, then rename), so two runs sharing
-the folder never see half an entry; an unreadable or mismatching entry is ignored and recomputed.
+configuration, the dflbench version and a fingerprint of dflbench's source code, so a rerun
+(``--resume``, the default) computes only what is missing. Entries are JSON written atomically
+(temporary file, then rename), so two runs sharing the folder never see half an entry; an
+unreadable or mismatching entry is ignored and recomputed.
 """
 
 from __future__ import annotations

@@ -29,6 +29,30 @@ from dflbench.registry import Registry
 MODELS: Registry[type[nn.Module]] = Registry("model")
 HEADS = ("linear", "cosine")
 
+def _check_widths(model: str, head: str, param: str, widths: object, allow_empty: bool = False) -> None:
+    """One error shape for a model's head and its list of layer widths."""
+    if head not in HEADS:
+        raise ConfigError(f"invalid head '{head}' (valid: {', '.join(HEADS)})")
+    if not isinstance(widths, (list, tuple)) or not (widths or allow_empty) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in widths
+    ):
+        what = "a list" if allow_empty else "a non-empty list"
+        raise ConfigError(f"model '{model}': {param} must be {what} of positive integers, got {widths!r}")
+
+
+def _init_layer(generators: Sequence[torch.Generator], w_shape: tuple[int, ...],
+                b_shape: tuple[int, ...], fan_in: int) -> tuple[Tensor, Tensor]:
+    """nn.Linear / nn.Conv2d's default initialisation (uniform within 1/sqrt(fan_in), weight then
+    bias), drawn for each model from that model's own generator: (K, *w_shape), (K, *b_shape)."""
+    bound = 1.0 / math.sqrt(fan_in)
+    w = torch.empty(len(generators), *w_shape)
+    b = torch.empty(len(generators), *b_shape)
+    for k, g in enumerate(generators):
+        w[k].uniform_(-bound, bound, generator=g)
+        b[k].uniform_(-bound, bound, generator=g)
+    return w, b
+
+
 @MODELS.register("mlp")
 class StackedMLP(nn.Module):
     """K multilayer perceptrons (ReLU) with the same shape and independent weights.
@@ -54,12 +78,7 @@ class StackedMLP(nn.Module):
         hidden: Sequence[int] = (64, 64),
     ) -> None:
         super().__init__()
-        if head not in HEADS:
-            raise ConfigError(f"invalid head '{head}' (valid: {', '.join(HEADS)})")
-        if not isinstance(hidden, (list, tuple)) or not all(
-            isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in hidden
-        ):
-            raise ConfigError(f"model 'mlp': hidden must be a list of positive integers, got {hidden!r}")
+        _check_widths("mlp", head, "hidden", hidden, allow_empty=True)  # [] is a linear model
         if len(seeds) != n_models:
             raise ValueError("one seed per model is required")
         self.head = head
@@ -71,12 +90,7 @@ class StackedMLP(nn.Module):
             last = i == len(dims) - 2
             # nn.Linear's default initialisation, drawn per model from that model's own generator
             # (weights as (fan_in, fan_out), then the bias; the output layer is stored transposed).
-            bound = 1.0 / math.sqrt(fan_in)
-            w = torch.empty(n_models, fan_in, fan_out)
-            b = torch.empty(n_models, 1, fan_out)
-            for k, g in enumerate(generators):
-                w[k].uniform_(-bound, bound, generator=g)
-                b[k].uniform_(-bound, bound, generator=g)
+            w, b = _init_layer(generators, (fan_in, fan_out), (1, fan_out), fan_in)
             if last:
                 w, b = w.transpose(1, 2).contiguous(), b.transpose(1, 2).contiguous()
             self.weights.append(nn.Parameter(w))
@@ -173,13 +187,7 @@ class StackedCNN(nn.Module):
         channels: Sequence[int] = (16, 32),
     ) -> None:
         super().__init__()
-        if head not in HEADS:
-            raise ConfigError(f"invalid head '{head}' (valid: {', '.join(HEADS)})")
-        if not isinstance(channels, (list, tuple)) or not channels or not all(
-            isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in channels
-        ):
-            raise ConfigError(f"model 'cnn': channels must be a non-empty list of positive "
-                              f"integers, got {channels!r}")
+        _check_widths("cnn", head, "channels", channels)
         if len(input_shape) != 3:
             raise ConfigError("model 'cnn' needs image data (N, channels, H, W); this dataset is "
                               "tabular: use model 'mlp'")
@@ -193,23 +201,12 @@ class StackedCNN(nn.Module):
         self.conv_weights = nn.ParameterList()
         self.conv_biases = nn.ParameterList()
         for out_ch in channels:
-            fan_in = in_ch * 9
-            bound = 1.0 / math.sqrt(fan_in)
-            w = torch.empty(n_models, out_ch, in_ch, 3, 3)
-            b = torch.empty(n_models, out_ch)
-            for k, g in enumerate(generators):
-                w[k].uniform_(-bound, bound, generator=g)
-                b[k].uniform_(-bound, bound, generator=g)
+            w, b = _init_layer(generators, (out_ch, in_ch, 3, 3), (out_ch,), in_ch * 9)
             self.conv_weights.append(nn.Parameter(w))
             self.conv_biases.append(nn.Parameter(b))
             in_ch, height, width = out_ch, height // 2, width // 2
         fan_in = in_ch * height * width
-        bound = 1.0 / math.sqrt(fan_in)
-        w = torch.empty(n_models, fan_in, n_classes)
-        b = torch.empty(n_models, 1, n_classes)
-        for k, g in enumerate(generators):
-            w[k].uniform_(-bound, bound, generator=g)
-            b[k].uniform_(-bound, bound, generator=g)
+        w, b = _init_layer(generators, (fan_in, n_classes), (1, n_classes), fan_in)
         self.head_weight = nn.Parameter(w)
         self.head_bias = nn.Parameter(b) if head == "linear" else None
 

@@ -63,3 +63,14 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp
         return CliResult(code, captured.out, captured.err)
 
     return invoke
+
+
+def assert_one_line_error(res: CliResult, *needles: str) -> None:
+    """Exit 2 and exactly one stderr line naming the problem; never a traceback."""
+    assert res.code == 2, (res.code, res.err)
+    lines = res.err.strip().splitlines()
+    assert len(lines) == 1, res.err
+    assert lines[0].startswith("dflbench: error: ")
+    assert "Traceback" not in res.err
+    for needle in needles:
+        assert needle in lines[0], lines[0]

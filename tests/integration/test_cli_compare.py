@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import assert_one_line_error
 from tests.unit.test_compare import assert_valid_gfm, craft
 
 
@@ -16,14 +17,6 @@ def write(path: Path, data: dict[str, Any]) -> str:
     return str(path)
 
 
-def _one_line_error(res, *needles: str) -> None:
-    assert res.code == 2, (res.code, res.err)
-    lines = res.err.strip().splitlines()
-    assert len(lines) == 1, res.err
-    assert lines[0].startswith("dflbench: error: ")
-    assert "Traceback" not in res.err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 @pytest.fixture
@@ -130,7 +123,7 @@ def test_misaligned_files_compare_what_aligns_and_strict_refuses(cli, tmp_path, 
     for needle in ("wine / focal: only in the baseline", "wine / ldam: only in", "iris: only in",
                    "yeast4: only in the baseline"):
         assert needle in res.out
-    _one_line_error(cli("compare", files["base"], other, "--strict"), "--strict:", "did not align")
+    assert_one_line_error(cli("compare", files["base"], other, "--strict"), "--strict:", "did not align")
     assert cli("compare", files["base"], files["same"], "--strict").code == 0
 
 
@@ -158,18 +151,18 @@ def test_bad_files_exit_2_with_one_line(cli, files, tmp_path, content, needle, p
     bad = tmp_path / "bad.json"
     bad.write_text(content)
     args = [str(bad), files["base"]] if position == "baseline" else [files["base"], str(bad)]
-    _one_line_error(cli("compare", *args, "--max-drop", "0.02"), needle, "bad.json")
+    assert_one_line_error(cli("compare", *args, "--max-drop", "0.02"), needle, "bad.json")
 
 
 def test_truncated_real_looking_file(cli, files, tmp_path):
     text = Path(files["base"]).read_text()
     cut = write(tmp_path / "cut.json", {})
     Path(cut).write_text(text[: len(text) // 2])
-    _one_line_error(cli("compare", files["base"], cut), "not valid JSON", "truncated")
+    assert_one_line_error(cli("compare", files["base"], cut), "not valid JSON", "truncated")
 
 
 def test_missing_file(cli, files, tmp_path):
-    _one_line_error(cli("compare", files["base"], str(tmp_path / "nope.json")), "no such result file")
+    assert_one_line_error(cli("compare", files["base"], str(tmp_path / "nope.json")), "no such result file")
 
 
 def test_older_schema_is_migrated(cli, files, tmp_path, monkeypatch):
@@ -208,13 +201,13 @@ def test_older_schema_is_migrated(cli, files, tmp_path, monkeypatch):
     ],
 )
 def test_bad_options(cli, files, args, needle):
-    _one_line_error(cli("compare", files["base"], files["same"], *args), needle)
+    assert_one_line_error(cli("compare", files["base"], files["same"], *args), needle)
 
 
 def test_needs_two_files(cli, files):
-    _one_line_error(cli("compare", files["base"]), "at least two result files")
-    _one_line_error(cli("compare", files["base"], "--baseline", files["base"]), "besides the baseline")
-    _one_line_error(cli("compare"), "Missing argument 'FILE'")
+    assert_one_line_error(cli("compare", files["base"]), "at least two result files")
+    assert_one_line_error(cli("compare", files["base"], "--baseline", files["base"]), "besides the baseline")
+    assert_one_line_error(cli("compare"), "Missing argument 'FILE'")
 
 
 def test_help_documents_the_gate(cli):

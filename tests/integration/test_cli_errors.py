@@ -7,69 +7,59 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_suite
-
-
-def _one_line_error(res, *needles: str) -> None:
-    assert res.code == 2, (res.code, res.err)
-    lines = res.err.strip().splitlines()
-    assert len(lines) == 1, res.err
-    assert lines[0].startswith("dflbench: error: ")
-    assert "Traceback" not in res.err
-    for needle in needles:
-        assert needle in lines[0]
+from tests.conftest import assert_one_line_error, write_suite
 
 
 def test_unknown_suite(cli):
-    _one_line_error(cli("run", "--suite", "imbalanced-tabluar"), "did you mean 'imbalanced-tabular'")
+    assert_one_line_error(cli("run", "--suite", "imbalanced-tabluar"), "did you mean 'imbalanced-tabular'")
 
 
 def test_missing_suite_file(cli, tmp_path: Path):
-    _one_line_error(cli("run", "--suite", str(tmp_path / "nope.yaml")), "suite file not found")
+    assert_one_line_error(cli("run", "--suite", str(tmp_path / "nope.yaml")), "suite file not found")
 
 
 def test_invalid_suite_key(cli, tmp_path: Path):
     path = write_suite(tmp_path / "s.yaml", train={"epochs": 2, "batchsize": 8})
-    _one_line_error(cli("run", "--suite", str(path)), "train.batchsize", "did you mean 'batch_size'")
+    assert_one_line_error(cli("run", "--suite", str(path)), "train.batchsize", "did you mean 'batch_size'")
 
 
 def test_yaml_error_names_file_and_line(cli, tmp_path: Path):
     path = tmp_path / "s.yaml"
     path.write_text("name: x\n  bad: indent\n")
-    _one_line_error(cli("run", "--suite", str(path)), "s.yaml:2:")
+    assert_one_line_error(cli("run", "--suite", str(path)), "s.yaml:2:")
 
 
 def test_bad_loss_parameter_value_fails_before_training(cli, tmp_path: Path):
     path = write_suite(tmp_path / "s.yaml", losses=[{"name": "focal", "gamma": -1}])
-    _one_line_error(cli("run", "--suite", str(path), "--out", str(tmp_path / "r.json")), "gamma")
+    assert_one_line_error(cli("run", "--suite", str(path), "--out", str(tmp_path / "r.json")), "gamma")
     assert not (tmp_path / "r.json").exists()
 
 
 def test_weight_list_of_wrong_length_fails_before_training(cli, tmp_path: Path):
     path = write_suite(tmp_path / "s.yaml", losses=[{"name": "weighted_ce", "weights": [1.0, 2.0]}])
-    _one_line_error(cli("run", "--suite", str(path)), "weighted_ce", "iris")
+    assert_one_line_error(cli("run", "--suite", str(path)), "weighted_ce", "iris")
 
 
 def test_unknown_dataset_name(cli, tmp_path: Path):
     path = write_suite(tmp_path / "s.yaml", datasets=[{"name": "irs", "source": "sklearn"}])
-    _one_line_error(cli("run", "--suite", str(path)), "did you mean 'iris'")
+    assert_one_line_error(cli("run", "--suite", str(path)), "did you mean 'iris'")
 
 
 def test_csv_dataset_missing_file_and_column(cli, tmp_path: Path):
     path = write_suite(tmp_path / "s.yaml", datasets=[
         {"name": "mine", "source": "csv", "path": str(tmp_path / "missing.csv"), "target": "y"}])
-    _one_line_error(cli("run", "--suite", str(path)), "missing.csv")
+    assert_one_line_error(cli("run", "--suite", str(path)), "missing.csv")
     csv = tmp_path / "d.csv"
     csv.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40)))
     path = write_suite(tmp_path / "s.yaml", datasets=[
         {"name": "mine", "source": "csv", "path": str(csv), "target": "lable"}])
-    _one_line_error(cli("run", "--suite", str(path)), "lable", "label")
+    assert_one_line_error(cli("run", "--suite", str(path)), "lable", "label")
 
 
 def test_bad_imbalance_profile(cli, tmp_path: Path):
     path = write_suite(tmp_path / "s.yaml", datasets=[
         {"name": "iris", "source": "sklearn", "imbalance": {"profile": "exponental", "ratio": 5}}])
-    _one_line_error(cli("run", "--suite", str(path)), "exponental", "exponential")
+    assert_one_line_error(cli("run", "--suite", str(path)), "exponental", "exponential")
 
 
 @pytest.mark.parametrize(
@@ -85,14 +75,14 @@ def test_bad_imbalance_profile(cli, tmp_path: Path):
     ],
 )
 def test_bad_options(cli, args, needle):
-    _one_line_error(cli(*args), needle)
+    assert_one_line_error(cli(*args), needle)
 
 
 def test_unwritable_out_fails_before_training(cli, tiny_suite: Path, tmp_path: Path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    _one_line_error(cli("run", "--suite", str(tiny_suite), "--out", str(blocker / "r.json")), "--out")
-    _one_line_error(cli("run", "--suite", str(tiny_suite), "--out", str(tmp_path)), "is a folder")
+    assert_one_line_error(cli("run", "--suite", str(tiny_suite), "--out", str(blocker / "r.json")), "--out")
+    assert_one_line_error(cli("run", "--suite", str(tiny_suite), "--out", str(tmp_path)), "is a folder")
 
 
 def test_cuda_requested_without_cuda(cli, tiny_suite: Path):
@@ -100,7 +90,7 @@ def test_cuda_requested_without_cuda(cli, tiny_suite: Path):
 
     if torch.cuda.is_available():
         pytest.skip("CUDA is available here")
-    _one_line_error(cli("run", "--suite", str(tiny_suite), "--device", "cuda"), "CUDA is not available")
+    assert_one_line_error(cli("run", "--suite", str(tiny_suite), "--device", "cuda"), "CUDA is not available")
 
 
 @pytest.mark.parametrize(
@@ -115,11 +105,11 @@ def test_cuda_requested_without_cuda(cli, tiny_suite: Path):
 def test_show_bad_result_files(cli, tmp_path: Path, content: str, needle: str):
     path = tmp_path / "r.json"
     path.write_text(content)
-    _one_line_error(cli("show", str(path)), needle)
+    assert_one_line_error(cli("show", str(path)), needle)
 
 
 def test_show_missing_file(cli, tmp_path: Path):
-    _one_line_error(cli("show", str(tmp_path / "none.json")), "no such result file")
+    assert_one_line_error(cli("show", str(tmp_path / "none.json")), "no such result file")
 
 
 def test_show_result_missing_fields(cli, tmp_path: Path):
@@ -127,4 +117,4 @@ def test_show_result_missing_fields(cli, tmp_path: Path):
     path.write_text(json.dumps({"schema_version": 1, "dflbench_version": "0", "created": "x",
                                 "suite": {"name": "s"}, "environment": {}, "datasets": [],
                                 "runs": [{"dataset": "d"}], "summary": []}))
-    _one_line_error(cli("show", str(path)), "runs[0]", "missing 'treatment'")
+    assert_one_line_error(cli("show", str(path)), "runs[0]", "missing 'treatment'")

@@ -105,7 +105,7 @@ def test_bad_backend_options(cli):
 
 
 def test_sigint_writes_finished_tasks_and_resume_computes_only_the_rest(tmp_path: Path):
-    suite = write_suite(tmp_path / "s.yaml", seeds=1, train={"epochs": 20, "batch_size": 32, "lr": 0.01},
+    suite = write_suite(tmp_path / "s.yaml", seeds=1, train={"epochs": 120, "batch_size": 32, "lr": 0.01},
                         datasets=[
                             {"name": "iris", "source": "sklearn"},
                             {"name": "big", "source": "synthetic", "n_samples": 6000, "n_features": 20},
@@ -121,7 +121,7 @@ def test_sigint_writes_finished_tasks_and_resume_computes_only_the_rest(tmp_path
     while "iris" not in line and time.monotonic() < deadline:
         line = proc.stderr.readline()
     assert "[1/3] iris done" in line
-    time.sleep(0.5)  # inside the slow dataset
+    time.sleep(0.5)  # inside the slow dataset (several seconds of training)
     proc.send_signal(signal.SIGINT)
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 130, err

@@ -76,7 +76,9 @@ def run(
     _check_writable(out)
     executor = make_executor(backend, jobs, scheduler)
     listener = None if quiet else _Listener(err)
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # SIGINT too: a shell without job control starts background commands with SIGINT ignored,
+    # and `kill -INT` must still stop a run cleanly.
+    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         result = run_suite(cfg, device.value, listener, executor=executor, cache=cache,
                            resume=resume)
@@ -86,7 +88,8 @@ def run(
     finally:
         if listener is not None:
             listener.close()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     path = write_result(result, out or default_path(cfg.name, result.created))
     if not quiet:
         _print_report(result, output_format)

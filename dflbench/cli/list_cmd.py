@@ -20,7 +20,7 @@ from typing import Any
 import typer
 
 from dflbench.cli import app
-from dflbench.cli._common import stdout_console
+from dflbench.cli._common import print_report
 
 Row = tuple[str, ...]
 
@@ -56,7 +56,7 @@ def list_(what: Listing = typer.Argument(..., help="What to list.")) -> None:
         table.add_column(col)
     for row in rows:
         table.add_row(*row)
-    stdout_console().print(table)
+    print_report(table)
 
 
 def loss_rows() -> list[Row]:

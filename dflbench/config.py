@@ -385,23 +385,26 @@ def _unique(values: list[str], section: str, key: str, source: str, hint: str = 
         seen.add(v)
 
 
+def _narrow(items: tuple[Any, ...], key: str, wanted: list[str], option: str,
+            kind: str) -> tuple[Any, ...]:
+    """The entries of ``items`` whose ``key`` is in ``wanted``; an unknown name is an error."""
+    names = [getattr(item, key) for item in items]
+    for name in wanted:
+        if name not in names:
+            raise ConfigError(f"{option}: {unknown(f'{kind} in this suite', name, names)}")
+    return tuple(item for item in items if getattr(item, key) in wanted)
+
+
 def override(suite: Suite, *, losses: list[str] | None = None, datasets: list[str] | None = None,
              seeds: int | None = None, epochs: int | None = None) -> Suite:
     """The suite narrowed or changed by command-line options (each validated like the file)."""
     from dataclasses import replace
 
     if losses is not None:
-        labels = [lo.label for lo in suite.losses]
-        for name in losses:
-            if name not in labels:
-                raise ConfigError(f"--losses: {unknown('loss in this suite', name, labels)}")
-        suite = replace(suite, losses=tuple(lo for lo in suite.losses if lo.label in losses))
+        suite = replace(suite, losses=_narrow(suite.losses, "label", losses, "--losses", "loss"))
     if datasets is not None:
-        names = [d.name for d in suite.datasets]
-        for name in datasets:
-            if name not in names:
-                raise ConfigError(f"--datasets: {unknown('dataset in this suite', name, names)}")
-        suite = replace(suite, datasets=tuple(d for d in suite.datasets if d.name in datasets))
+        suite = replace(suite, datasets=_narrow(suite.datasets, "name", datasets, "--datasets",
+                                                "dataset"))
     if not suite.losses or not suite.datasets:
         raise ConfigError("--losses/--datasets: nothing left to run")
     if seeds is not None:

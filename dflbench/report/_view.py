@@ -40,8 +40,10 @@ def fmt_stat(stat: dict[str, Any] | None, digits: int = 3) -> str:
     return mean if stat.get("std") is None else f"{mean} ± {stat['std']:.{digits}f}"
 
 
-def _flag_best(rows: list[list[Cell]], values: list[list[float | None]], higher: list[bool]) -> None:
-    """Mark, per column, the cells whose value equals the column's best (ties all marked)."""
+def _flag_best(rows: list[list[Cell]], values: list[list[float | None]], higher: list[bool],
+               first: int = 1) -> None:
+    """Mark, per value column, the cells whose value equals the column's best (ties all marked);
+    value column ``col`` is cell ``first + col`` of its row (after the row's label cells)."""
     for col, better_high in enumerate(higher):
         column = [v[col] for v in values if v[col] is not None]
         if len(column) < 2 or max(column) - min(column) < 1e-12:
@@ -49,7 +51,7 @@ def _flag_best(rows: list[list[Cell]], values: list[list[float | None]], higher:
         best = max(column) if better_high else min(column)
         for r, v in enumerate(values):
             if v[col] is not None and abs(v[col] - best) < 1e-12:
-                rows[r][col + 1].best = True
+                rows[r][first + col].best = True
 
 
 def _mean(stat: dict[str, Any] | None) -> float | None:
@@ -131,7 +133,7 @@ def _per_class_view(info: dict[str, Any], rows: list[dict[str, Any]]) -> TableVi
             else:
                 cells[-1].append(Cell(f"{pc['recall']['mean']:.2f} / {pc['f1']['mean']:.2f}"))
                 values[-1].append(pc["f1"]["mean"])
-    _flag_best([[Cell(""), *r] for r in cells], values, [True] * len(classes))
+    _flag_best(cells, values, [True] * len(classes), first=0)
     title = f"{info['name']}: per-class recall / F1 (mean over seeds)"
     caption = "best F1 per class marked (* or bold)"
     if len(classes) > TRANSPOSE_ABOVE:

@@ -40,6 +40,7 @@ from torch import Tensor
 from dflbench.augment import augment_batch
 from dflbench.config import ModelConfig, TrainConfig
 from dflbench.losses import Loss, get_loss
+from dflbench.losses._base import Softmax
 from dflbench.models import MODELS
 
 #: Adam's constants (the ``torch.optim.Adam`` defaults) and SGD's momentum.
@@ -361,25 +362,27 @@ class _Stack:
         return torch.cat([loss(z, t) for loss, z, t in
                           zip(self.losses, logits.split(per), targets.split(per))])
 
+    def _loss_grad(self, logits: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
+        """Per-model losses (K,) and the gradient of their sum w.r.t. the (K, B, C) logits; the
+        loss parameters' gradients are accumulated too. Each loss uses its closed form when it
+        has one (a few fused operations instead of an autograd graph), else autograd."""
+        softmax = Softmax.of(logits, targets)  # shared: computed once for the whole stack
+        if len(self.losses) == 1:
+            return self.losses[0].loss_and_grad(logits, targets, softmax)
+        parts = [loss.loss_and_grad(logits[sl], targets[sl], softmax.rows(sl))
+                 for loss, sl in zip(self.losses, self.slices)]
+        return torch.cat([v for v, _ in parts]), torch.cat([g for _, g in parts])
+
     def _step(self, xb: Tensor, targets: Tensor) -> Tensor:
         """One optimizer step on minibatch (K, B, ...) with targets (K, B); returns losses (K,)."""
         flat = self.flat
         flat.zero_grad()
-
-        def loss_grad(logits: Tensor) -> tuple[Tensor, Tensor]:
-            with torch.enable_grad():
-                logits = logits.detach().contiguous().requires_grad_()
-                per_model = self._losses(logits, targets)
-                per_model.sum().backward()  # also accumulates the loss parameters' gradients
-            assert logits.grad is not None
-            return per_model.detach(), logits.grad
-
         if self.forward_backward is not None:
-            per_model = self.forward_backward(xb, loss_grad)
+            per_model = self.forward_backward(xb, lambda z: self._loss_grad(z, targets))
         else:
-            per_model = self._losses(self.model(xb), targets)
-            per_model.sum().backward()
-            per_model = per_model.detach()
+            logits = self.model(xb)
+            per_model, grad = self._loss_grad(logits.detach(), targets)
+            logits.backward(grad)
         flat.check_grads()
         self.optimizer.step()
         return per_model

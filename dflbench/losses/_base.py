@@ -7,7 +7,7 @@ reduction runs over the sample axis only, so ``mean`` on (K, N, C) returns K per
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -26,8 +26,53 @@ def check_reduction(reduction: str) -> str:
     return reduction
 
 
+class ClosedForm(NamedTuple):
+    """A per-sample loss with its gradients written out (see :meth:`Loss.per_sample_grad`).
+
+    ``loss``: ``l_n``, shape (..., N); ``logits_grad``: ``d l_n / d z_n``, shape (..., N, C);
+    ``param_grads``: for each trainable parameter (by attribute name), ``d l_n / d param``
+    broadcast to (..., N), where the parameter holds one value per model or a single value.
+    """
+
+    loss: Tensor
+    logits_grad: Tensor
+    param_grads: dict[str, Tensor]
+
+
+class Softmax(NamedTuple):
+    """What every closed form starts from: ``log p``, ``p``, ``p - t`` for a batch of logits
+    (..., N, C) and its targets (..., N). The batched engine computes it once per step for all
+    stacked models and hands each loss its rows (:meth:`rows`, views)."""
+
+    log_p: Tensor
+    p: Tensor
+    p_minus_t: Tensor
+    targets: Tensor
+
+    @classmethod
+    def of(cls, logits: Tensor, targets: Tensor) -> Softmax:
+        log_p = log_probs(logits)
+        p = log_p.exp()
+        return cls(log_p, p, p - one_hot(targets, p), targets)
+
+    def rows(self, index: slice) -> Softmax:
+        """The same terms for the models ``index`` of the leading (model) axis."""
+        return Softmax(*(x[index] for x in self))
+
+    @property
+    def log_pt(self) -> Tensor:
+        """``log p_t``, shape (..., N)."""
+        return gather_target(self.log_p, self.targets)
+
+    @property
+    def t(self) -> Tensor:
+        """The one-hot targets (..., N, C)."""
+        return self.p - self.p_minus_t
+
+
 class Loss(nn.Module):
-    """Base class: subclasses implement ``per_sample`` and, if weighted, ``sample_weights``.
+    """Base class: subclasses implement ``per_sample`` and, if weighted, ``sample_weights``;
+    they may also write out its gradient (``per_sample_grad``) for trainers that skip autograd.
 
     Class attributes describe what the trainer must provide, so it never special-cases a loss by
     name: ``needs_class_counts`` (counts of the fitted training rows are passed as
@@ -68,6 +113,53 @@ class Loss(nn.Module):
             return loss.sum(dim=-1) / weights.sum(dim=-1)
         return loss.mean(dim=-1)
 
+    def per_sample_grad(self, logits: Tensor, targets: Tensor, softmax: Softmax) -> ClosedForm | None:
+        """``l_n`` of :meth:`per_sample` with its gradients in closed form, or None (the default):
+        then :meth:`loss_and_grad` uses autograd. ``softmax`` holds the softmax terms of
+        ``logits``. A closed form saves the batched engine most of a loss's small operations;
+        it must equal autograd's gradient (tests/unit/losses/test_loss_closed_form.py)."""
+        return None
+
+    def loss_and_grad(
+        self, logits: Tensor, targets: Tensor, softmax: Softmax | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """``self(logits, targets)`` and the gradient of its sum with respect to the logits.
+
+        Gradients of trainable loss parameters are accumulated into their ``.grad``, as
+        ``backward()`` would. Uses :meth:`per_sample_grad` when the loss has one, else autograd;
+        ``softmax`` may pass the logits' :class:`Softmax` when the caller has it already.
+        """
+        logits = logits.detach()
+        closed = self.per_sample_grad(logits, targets, softmax or Softmax.of(logits, targets))
+        if closed is None:
+            with torch.enable_grad():
+                z = logits.requires_grad_()
+                loss = self(z, targets)
+                loss.sum().backward()
+            assert z.grad is not None
+            return loss.detach(), z.grad
+        # d reduced / d l_n: 1/N for a plain mean, w[y_n] / sum w for a weighted one, w[y_n] or 1
+        # for "sum" and "none".
+        weights = self.sample_weights(targets)
+        scale: Tensor | float
+        if weights is None:
+            scale = 1.0 / closed.loss.shape[-1] if self.reduction == "mean" else 1.0
+        else:
+            weights = weights.to(closed.loss.dtype)
+            scale = weights / weights.sum(dim=-1, keepdim=True) if self.reduction == "mean" else weights
+        loss = closed.loss * scale
+        if self.reduction != "none":
+            loss = loss.sum(dim=-1)
+        scale_grad = scale.unsqueeze(-1) if isinstance(scale, Tensor) else scale
+        for name, grad in closed.param_grads.items():
+            param = getattr(self, name)
+            total = (grad * scale).sum(dim=-1).sum_to_size(param.shape).to(param.dtype)
+            if param.grad is None:
+                param.grad = total
+            else:
+                param.grad.add_(total)
+        return loss, closed.logits_grad * scale_grad
+
     def learned(self) -> dict[str, Tensor]:
         """Values of trainable loss parameters (e.g. DFL's gamma), one per model; empty if none."""
         return {}
@@ -84,7 +176,16 @@ class Loss(nn.Module):
 
 
 def log_probs(logits: Tensor) -> Tensor:
-    """Numerically stable log-softmax over the class axis."""
+    """Numerically stable log-softmax over the class axis.
+
+    PyTorch's CPU kernel vectorises along the innermost axis, so with a few classes it is far
+    faster to run it with the classes as the second-to-last axis. Measured on (30, 256, C) float32
+    on one core: C = 5, 620 µs as ``log_softmax(dim=-1)`` against 150 µs so (80 µs on the
+    engine's class-major logits); from about 16 classes on, the plain call wins on rows laid out
+    class-last.
+    """
+    if logits.dim() >= 2 and (logits.stride(-1) != 1 or logits.shape[-1] <= 10):
+        return torch.log_softmax(logits.transpose(-1, -2), dim=-2).transpose(-1, -2)
     return torch.log_softmax(logits, dim=-1)
 
 
@@ -96,6 +197,16 @@ def gather_target(values: Tensor, targets: Tensor) -> Tensor:
 def like(values: Tensor, logits: Tensor) -> Tensor:
     """A per-class buffer on the logits' device and dtype (buffers are stored in float32)."""
     return values.to(device=logits.device, dtype=logits.dtype)
+
+
+def one_hot(targets: Tensor, like: Tensor) -> Tensor:
+    """The one-hot of (..., N) ``targets`` in the shape, dtype and layout of (..., N, C) ``like``."""
+    return torch.zeros_like(like).scatter_(-1, targets.unsqueeze(-1), 1.0)
+
+
+def softmax_backward(p: Tensor, grad_p: Tensor) -> Tensor:
+    """``d l / d z`` from ``d l / d p`` for ``p = softmax(z)``: ``p (g - sum_c p_c g_c)``."""
+    return p * (grad_p - (p * grad_p).sum(dim=-1, keepdim=True))
 
 
 def one_minus_p(log_p: Tensor) -> Tensor:

@@ -9,9 +9,9 @@ from torch import Tensor
 
 from dflbench.errors import ConfigError
 from dflbench.losses import LOSSES
-from dflbench.losses._base import Loss, like
+from dflbench.losses._base import ClosedForm, Loss, Softmax, like
 from dflbench.losses._weights import as_buffer, as_class_counts, check_size
-from dflbench.losses.ce import cross_entropy
+from dflbench.losses.ce import cross_entropy, cross_entropy_grad
 
 
 @LOSSES.register("balanced_softmax")
@@ -43,3 +43,8 @@ class BalancedSoftmax(Loss):
     def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
         check_size(self.log_counts, logits, owner=self.name, what="class_counts")
         return cross_entropy(logits + like(self.log_counts, logits), targets)
+
+    def per_sample_grad(self, logits: Tensor, targets: Tensor, softmax: Softmax) -> ClosedForm:
+        # The shift does not depend on z: the gradient is CE's at the shifted logits.
+        check_size(self.log_counts, logits, owner=self.name, what="class_counts")
+        return cross_entropy_grad(Softmax.of(logits + like(self.log_counts, logits), targets))

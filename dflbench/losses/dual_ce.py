@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from dflbench.losses import LOSSES
-from dflbench.losses._base import Loss, gather_target, log_probs
+from dflbench.losses._base import ClosedForm, Loss, Softmax, gather_target, log_probs, softmax_backward
 from dflbench.losses._params import number
 
 
@@ -19,6 +19,17 @@ def dual_cross_entropy(
     false = 1.0 - F.one_hot(targets, logits.shape[-1]).to(log_p.dtype)
     regulariser = (false * torch.log(alpha + log_p.exp())).sum(dim=-1)
     return -gather_target(log_p, targets) + beta * regulariser
+
+
+def dual_cross_entropy_grad(softmax: Softmax, *, alpha: float = 1.0, beta: float = 1.0) -> ClosedForm:
+    """``dual_cross_entropy`` with its gradient ``p - t + softmax_backward(p, g)``,
+    ``g_c = beta (1 - t_c) / (alpha + p_c)``."""
+    p = softmax.p
+    false = 1.0 - softmax.t
+    shifted = alpha + p
+    regulariser = (false * torch.log(shifted)).sum(dim=-1)
+    grad = softmax.p_minus_t + softmax_backward(p, (beta * false) / shifted)
+    return ClosedForm(-softmax.log_pt + beta * regulariser, grad, {})
 
 
 @LOSSES.register("dual_ce")
@@ -41,6 +52,9 @@ class DualCrossEntropy(Loss):
 
     def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
         return dual_cross_entropy(logits, targets, alpha=self.alpha, beta=self.beta)
+
+    def per_sample_grad(self, logits: Tensor, targets: Tensor, softmax: Softmax) -> ClosedForm:
+        return dual_cross_entropy_grad(softmax, alpha=self.alpha, beta=self.beta)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}, beta={self.beta}, {super().extra_repr()}"

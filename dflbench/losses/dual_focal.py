@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from dflbench.losses import LOSSES
-from dflbench.losses._base import Loss, log_probs
+from dflbench.losses._base import ClosedForm, Loss, Softmax, log_probs, softmax_backward
 from dflbench.losses._params import number
 
 
@@ -38,6 +38,46 @@ def dual_focal_loss(
     # (gamma < 1) without changing the value (tiny^gamma is 0 to working precision).
     focal_term = alpha * (t - p).abs().clamp_min(torch.finfo(p.dtype).tiny).pow(gamma)
     return -(true_term + false_term - focal_term).sum(dim=-1)
+
+
+def dual_focal_grad(
+    softmax: Softmax,
+    *,
+    alpha: float = 1.0,
+    beta: float = 1.0,
+    gamma: float | Tensor = 1.0,
+    rho: float = 1.0,
+    theta: float = 1e-3,
+    gamma_grad: bool = False,
+) -> ClosedForm:
+    """``dual_focal_loss`` with its gradient written out. With ``p = softmax(z)``:
+
+    - the true-class term ``-log max(p_y, theta)`` gives ``p - t`` (zero where clamped);
+    - the other terms depend on ``p`` only, ``d l / d p_c = beta (1 - t_c) / (rho - p_c)`` (zero
+      where clamped) ``+ alpha gamma |t_c - p_c|^(gamma - 1) sign(p_c - t_c)``, which
+      :func:`softmax_backward` carries to the logits.
+
+    ``gamma_grad`` adds ``d l_n / d gamma = alpha sum_c |t_c - p_c|^gamma log |t_c - p_c|`` to
+    ``param_grads`` under the key ``"gamma"``.
+    """
+    p, p_minus_t = softmax.p, softmax.p_minus_t
+    false = 1.0 - softmax.t
+    log_theta = math.log(theta)
+    tiny = torch.finfo(p.dtype).tiny
+    rest = rho - p
+    kept = rest.clamp_min(theta)
+    distance = p_minus_t.abs()
+    base = distance.clamp_min(tiny)
+    focal = base.pow(gamma)
+    # The true class's term is -log max(p_t, theta), the others' -beta log max(rho - p, theta).
+    log_pt = softmax.log_pt.clamp_min(log_theta)
+    loss = (alpha * focal - beta * false * torch.log(kept)).sum(dim=-1) - log_pt
+    grad_p = torch.where(rest >= theta, beta * false / kept, 0.0)
+    grad_p += torch.where(distance >= tiny, (alpha * gamma) * focal / base, 0.0) * p_minus_t.sign()
+    true_kept = (softmax.log_pt >= log_theta).unsqueeze(-1)
+    grad = softmax_backward(p, grad_p) + true_kept * p_minus_t
+    params = {"gamma": alpha * (focal * base.log()).sum(dim=-1)} if gamma_grad else {}
+    return ClosedForm(loss, grad, params)
 
 
 def check_dfl_params(
@@ -90,6 +130,16 @@ class DualFocalLoss(Loss):
         return dual_focal_loss(
             logits,
             targets,
+            alpha=self.alpha,
+            beta=self.beta,
+            gamma=self.gamma,
+            rho=self.rho,
+            theta=self.theta,
+        )
+
+    def per_sample_grad(self, logits: Tensor, targets: Tensor, softmax: Softmax) -> ClosedForm:
+        return dual_focal_grad(
+            softmax,
             alpha=self.alpha,
             beta=self.beta,
             gamma=self.gamma,

@@ -10,10 +10,10 @@ from torch import Tensor, nn
 
 from dflbench.errors import ConfigError
 from dflbench.losses import LOSSES
-from dflbench.losses._base import Loss
+from dflbench.losses._base import ClosedForm, Loss, Softmax
 from dflbench.losses._params import n_models as check_n_models
 from dflbench.losses._params import number
-from dflbench.losses.dual_focal import check_dfl_params, dual_focal_loss
+from dflbench.losses.dual_focal import check_dfl_params, dual_focal_grad, dual_focal_loss
 
 
 @LOSSES.register("dual_focal_learnable")
@@ -67,6 +67,37 @@ class LearnableDualFocalLoss(Loss):
         return self.gamma_min + (self.gamma_max - self.gamma_min) * torch.sigmoid(self.r)
 
     def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
+        return dual_focal_loss(
+            logits,
+            targets,
+            alpha=self.alpha,
+            beta=self.beta,
+            gamma=self._gamma_for(logits),
+            rho=self.rho,
+            theta=self.theta,
+        )
+
+    def per_sample_grad(self, logits: Tensor, targets: Tensor, softmax: Softmax) -> ClosedForm:
+        with torch.no_grad():
+            gamma = self._gamma_for(logits)
+        closed = dual_focal_grad(
+            softmax,
+            alpha=self.alpha,
+            beta=self.beta,
+            gamma=gamma,
+            rho=self.rho,
+            theta=self.theta,
+            gamma_grad=True,
+        )
+        # d gamma / d r = (gamma_max - gamma_min) sigmoid(r) (1 - sigmoid(r)), per model.
+        s = torch.sigmoid(self.r.detach()).to(logits.dtype)
+        d_gamma = (self.gamma_max - self.gamma_min) * s * (1.0 - s)
+        if self.n_models is not None:
+            d_gamma = d_gamma.reshape(self.n_models, *([1] * (logits.dim() - 2)))
+        return ClosedForm(closed.loss, closed.logits_grad, {"r": closed.param_grads["gamma"] * d_gamma})
+
+    def _gamma_for(self, logits: Tensor) -> Tensor:
+        """``gamma`` shaped to broadcast against (K, ..., N, C) logits, one per model."""
         gamma = self.gamma().to(logits.dtype)
         if self.n_models is not None:
             if logits.dim() < 3 or logits.shape[0] != self.n_models:
@@ -75,15 +106,7 @@ class LearnableDualFocalLoss(Loss):
                     f"of shape ({self.n_models}, N, C); got {tuple(logits.shape)}"
                 )
             gamma = gamma.reshape(self.n_models, *([1] * (logits.dim() - 1)))
-        return dual_focal_loss(
-            logits,
-            targets,
-            alpha=self.alpha,
-            beta=self.beta,
-            gamma=gamma,
-            rho=self.rho,
-            theta=self.theta,
-        )
+        return gamma
 
     def learned(self) -> dict[str, Tensor]:
         return {"gamma": self.gamma().detach().clone()}

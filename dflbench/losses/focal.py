@@ -9,7 +9,7 @@ from torch import Tensor
 
 from dflbench.errors import ConfigError
 from dflbench.losses import LOSSES
-from dflbench.losses._base import Loss, gather_target, like, log_probs, one_minus_p
+from dflbench.losses._base import ClosedForm, Loss, Softmax, gather_target, like, log_probs, one_minus_p
 from dflbench.losses._params import number
 from dflbench.losses._weights import SCHEMES, ClassWeighting, WeightSpec, as_buffer, check_size
 
@@ -25,6 +25,26 @@ def focal_loss(
     if alpha is not None:
         loss = like(alpha, logits)[targets] * loss
     return loss
+
+
+def focal_grad(softmax: Softmax, *, gamma: float = 2.0, alpha: Tensor | None = None) -> ClosedForm:
+    """``focal_loss`` with its gradient ``(d l / d log p_t) (t - p)``, where
+    ``d l / d log p_t = a[y] (gamma p_t (1 - p_t)^(gamma - 1) log p_t - (1 - p_t)^gamma)``
+    (the ``(1 - p_t)`` factor carries the forward's clamp: no gradient through it below ``tiny``)."""
+    log_pt = softmax.log_pt
+    tiny = torch.finfo(log_pt.dtype).tiny
+    rest = one_minus_p(log_pt)
+    clamped = rest.clamp_min(tiny)
+    modulator = clamped.pow(gamma)
+    loss = -modulator * log_pt
+    # gamma (1 - p_t)^(gamma - 1) d(1 - p_t)/d log p_t, with d(1 - p_t)/d log p_t = -p_t.
+    d_modulator = torch.where(rest >= tiny, gamma * modulator / clamped, 0.0) * -log_pt.exp()
+    d_log_pt = -(modulator + log_pt * d_modulator)
+    if alpha is not None:
+        a = like(alpha, log_pt)[softmax.targets]
+        loss, d_log_pt = a * loss, a * d_log_pt
+    # d log p_t / d z = t - p.
+    return ClosedForm(loss, -d_log_pt.unsqueeze(-1) * softmax.p_minus_t, {})
 
 
 @LOSSES.register("focal")
@@ -74,6 +94,11 @@ class FocalLoss(Loss):
         if self.alpha is not None:
             check_size(self.alpha, logits, owner=self.name, what="alpha")
         return focal_loss(logits, targets, gamma=self.gamma, alpha=self.alpha)
+
+    def per_sample_grad(self, logits: Tensor, targets: Tensor, softmax: Softmax) -> ClosedForm:
+        if self.alpha is not None:
+            check_size(self.alpha, logits, owner=self.name, what="alpha")
+        return focal_grad(softmax, gamma=self.gamma, alpha=self.alpha)
 
     def extra_repr(self) -> str:
         return f"gamma={self.gamma}, {super().extra_repr()}"

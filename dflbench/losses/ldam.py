@@ -11,10 +11,10 @@ from torch import Tensor
 
 from dflbench.errors import ConfigError
 from dflbench.losses import LOSSES
-from dflbench.losses._base import Loss, like
+from dflbench.losses._base import ClosedForm, Loss, Softmax, like
 from dflbench.losses._params import number
 from dflbench.losses._weights import ClassWeighting, as_buffer, as_class_counts, check_size
-from dflbench.losses.ce import cross_entropy
+from dflbench.losses.ce import cross_entropy, cross_entropy_grad
 
 
 def ldam_margins(class_counts: Sequence[float], max_m: float = 0.5) -> list[float]:
@@ -82,10 +82,17 @@ class LDAMLoss(Loss):
             self.drw_active = epoch >= math.ceil(self.drw_start * n_epochs - 1e-9)
 
     def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
+        return cross_entropy(self.s * self._shifted(logits, targets), targets)
+
+    def per_sample_grad(self, logits: Tensor, targets: Tensor, softmax: Softmax) -> ClosedForm:
+        shifted = Softmax.of(self.s * self._shifted(logits, targets), targets)
+        return cross_entropy_grad(shifted, scale=self.s)
+
+    def _shifted(self, logits: Tensor, targets: Tensor) -> Tensor:
+        """``z - Delta_y e_y``: the true class's logit lowered by its margin."""
         check_size(self.margins, logits, owner=self.name, what="class_counts")
         margins = like(self.margins, logits)
-        shifted = logits - F.one_hot(targets, logits.shape[-1]).to(logits.dtype) * margins
-        return cross_entropy(self.s * shifted, targets)
+        return logits - F.one_hot(targets, logits.shape[-1]).to(logits.dtype) * margins
 
     def probabilities(self, logits: Tensor) -> Tensor:
         """``softmax(s z)``: the model was trained through the scale ``s``; cosine logits in

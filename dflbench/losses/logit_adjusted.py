@@ -9,10 +9,10 @@ from torch import Tensor
 
 from dflbench.errors import ConfigError
 from dflbench.losses import LOSSES
-from dflbench.losses._base import Loss, like
+from dflbench.losses._base import ClosedForm, Loss, Softmax, like
 from dflbench.losses._params import number
 from dflbench.losses._weights import as_buffer, as_class_counts, check_size
-from dflbench.losses.ce import cross_entropy
+from dflbench.losses.ce import cross_entropy, cross_entropy_grad
 
 
 @LOSSES.register("logit_adjusted")
@@ -47,6 +47,11 @@ class LogitAdjusted(Loss):
     def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
         check_size(self.adjustment, logits, owner=self.name, what="class_counts")
         return cross_entropy(logits + like(self.adjustment, logits), targets)
+
+    def per_sample_grad(self, logits: Tensor, targets: Tensor, softmax: Softmax) -> ClosedForm:
+        # The shift does not depend on z: the gradient is CE's at the shifted logits.
+        check_size(self.adjustment, logits, owner=self.name, what="class_counts")
+        return cross_entropy_grad(Softmax.of(logits + like(self.adjustment, logits), targets))
 
     def extra_repr(self) -> str:
         return f"tau={self.tau}, {super().extra_repr()}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from dflbench.losses import LOSSES
-from dflbench.losses._base import Loss, gather_target, log_probs, one_minus_p
+from dflbench.losses._base import ClosedForm, Loss, Softmax, gather_target, log_probs, one_minus_p
 from dflbench.losses._params import number
 
 
@@ -13,6 +13,13 @@ def poly1_loss(logits: Tensor, targets: Tensor, *, epsilon: float = 1.0) -> Tens
     """Per-sample ``-log p_t + epsilon (1 - p_t)``."""
     log_pt = gather_target(log_probs(logits), targets)
     return -log_pt + epsilon * one_minus_p(log_pt)
+
+
+def poly1_grad(softmax: Softmax, *, epsilon: float = 1.0) -> ClosedForm:
+    """``poly1_loss`` with its gradient ``(p - t) (1 + epsilon p_t)``."""
+    log_pt = softmax.log_pt
+    grad = softmax.p_minus_t * (1.0 + epsilon * log_pt.exp()).unsqueeze(-1)
+    return ClosedForm(-log_pt + epsilon * one_minus_p(log_pt), grad, {})
 
 
 @LOSSES.register("poly1")
@@ -34,6 +41,9 @@ class Poly1Loss(Loss):
 
     def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
         return poly1_loss(logits, targets, epsilon=self.epsilon)
+
+    def per_sample_grad(self, logits: Tensor, targets: Tensor, softmax: Softmax) -> ClosedForm:
+        return poly1_grad(softmax, epsilon=self.epsilon)
 
     def extra_repr(self) -> str:
         return f"epsilon={self.epsilon}, {super().extra_repr()}"

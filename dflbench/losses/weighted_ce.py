@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from torch import Tensor
 
 from dflbench.losses import LOSSES
-from dflbench.losses._base import Loss
+from dflbench.losses._base import ClosedForm, Loss, Softmax
 from dflbench.losses._weights import ClassWeighting, WeightSpec, as_buffer, check_size
-from dflbench.losses.ce import cross_entropy
+from dflbench.losses.ce import cross_entropy, cross_entropy_grad
 
 
 @LOSSES.register("weighted_ce")
@@ -46,6 +46,10 @@ class WeightedCrossEntropy(Loss):
     def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
         check_size(self.weight, logits, owner=self.name, what="weights")
         return cross_entropy(logits, targets)
+
+    def per_sample_grad(self, logits: Tensor, targets: Tensor, softmax: Softmax) -> ClosedForm:
+        check_size(self.weight, logits, owner=self.name, what="weights")
+        return cross_entropy_grad(softmax)
 
     def sample_weights(self, targets: Tensor) -> Tensor:
         return self.weight.to(targets.device)[targets]

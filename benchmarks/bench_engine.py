@@ -102,7 +102,7 @@ def plain_loop(X, y, X_test, seeds, hidden, epochs, batch, lr) -> dict[tuple[str
     return out
 
 
-def engine(X, y, X_test, seeds, hidden, epochs, batch, lr) -> dict[tuple[str, int], np.ndarray]:
+def engine(X, y, X_test, seeds, hidden, epochs, batch, lr, workers=1) -> dict[tuple[str, int], np.ndarray]:
     import torch
 
     from dflbench.config import ModelConfig, TrainConfig
@@ -113,7 +113,7 @@ def engine(X, y, X_test, seeds, hidden, epochs, batch, lr) -> dict[tuple[str, in
                             np.bincount(y, minlength=len(WEIGHTS)).tolist(),
                             ModelConfig("mlp", {"hidden": list(hidden)}),
                             TrainConfig(epochs=epochs, batch_size=batch, lr=lr),
-                            torch.device("cpu"))
+                            torch.device("cpu"), workers=workers)
     return {(o.treatment, o.seed): o.proba for o in outcomes}
 
 
@@ -161,9 +161,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads for both approaches [1, as dflbench run uses]")
-    parser.add_argument("--engine-threads", type=int, default=None,
-                        help="torch threads for the engine only [--threads]")
+                        help="torch threads of the plain loop [1: its fastest on the 2-core machine]")
+    parser.add_argument("--engine-threads", type=int, default=1,
+                        help="torch threads of the engine [1, as dflbench run uses]")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="engine sub-stacks trained at once [the available cores, as dflbench run]")
     parser.add_argument("--quick", action="store_true", help="a small smoke run")
     parser.add_argument("--skip-plain", action="store_true", help="time the engine only")
     parser.add_argument("--profile", action="store_true", help="profile two engine epochs")
@@ -174,7 +176,9 @@ def main(argv: list[str] | None = None) -> None:
     import torch
 
     from dflbench.engine import tune_malloc
+    from dflbench.runner import available_cores
 
+    workers = args.workers or available_cores()
     torch.set_num_threads(args.threads)
     tune_malloc()
     hidden = (64, 64)
@@ -184,8 +188,8 @@ def main(argv: list[str] | None = None) -> None:
     n_models = len(LOSSES) * len(seeds)
     print(f"grid: {len(X)}x{X.shape[1]} train, {len(X_test)} test, MLP {X.shape[1]}-64-64-5, "
           f"{args.epochs} epochs, batch {args.batch}, {len(LOSSES)} losses x {len(seeds)} seeds "
-          f"= {n_models} models; torch {torch.__version__}; threads: plain loop {args.threads}, "
-          f"engine {args.engine_threads or args.threads}")
+          f"= {n_models} models; torch {torch.__version__}; plain loop: {args.threads} torch "
+          f"thread(s); engine: {workers} sub-stack(s) at once, {args.engine_threads} torch thread(s) each")
     if args.profile:
         profile_engine(X, y, X_test, seeds, hidden, args.batch, args.lr)
         return
@@ -193,11 +197,13 @@ def main(argv: list[str] | None = None) -> None:
     results, seconds = {}, {}
     runs = [("engine", engine)] if args.skip_plain else [("plain loop", plain_loop), ("engine", engine)]
     for label, fn in runs:
-        torch.set_num_threads(args.engine_threads or args.threads if label == "engine" else args.threads)
+        torch.set_num_threads(args.engine_threads if label == "engine" else args.threads)
         t = time.perf_counter()
-        results[label] = fn(*common)
+        results[label] = fn(*common, **({"workers": workers} if label == "engine" else {}))
         seconds[label] = time.perf_counter() - t
-    peak = matmul_peak()  # at the engine's thread count
+    cores = workers * args.engine_threads
+    torch.set_num_threads(cores)
+    peak = matmul_peak()  # on as many cores as the engine used
     f1 = {label: {key: macro_f1(y_test, p) for key, p in res.items()} for label, res in results.items()}
 
     print(f"\n{'approach':<12}{'wall s':>9}{'vs loop':>9}{'mean macro-F1':>15}{'sd':>8}")
@@ -218,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
     flop = train_flop(X.shape[1], hidden, len(WEIGHTS), len(X), args.epochs, n_models)
     rate = flop / seconds["engine"] / 1e9
     print(f"\nengine: {rate:.1f} GFLOP/s of model matmuls, against a measured float32 matmul peak "
-          f"of {peak:.1f} GFLOP/s at {torch.get_num_threads()} thread(s): {100 * rate / peak:.0f}%")
+          f"of {peak:.1f} GFLOP/s on {cores} core(s): {100 * rate / peak:.0f}%")
 
 if __name__ == "__main__":
     main()

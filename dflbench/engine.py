@@ -28,6 +28,7 @@ several losses, each loss's many small operations (about a third of a step with 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from torch import Tensor
 
 from dflbench.augment import augment_batch
 from dflbench.config import ModelConfig, TrainConfig
-from dflbench.losses import Loss, get_loss
+from dflbench.losses import LOSSES, Loss, get_loss
 from dflbench.losses._base import Softmax
 from dflbench.models import MODELS
 
@@ -133,6 +134,14 @@ def tune_malloc() -> bool:
     return ok
 
 
+#: Sub-stacks per stack. Fixed, not the number of free cores: a batched matmul or a vectorised
+#: kernel may round differently for another stack size, so a split that followed the machine
+#: would make results depend on it (and on --jobs). Two sub-stacks in two threads were 1.2-1.6x
+#: faster than one stack on two OpenMP threads on the 2-core machine, and about as fast as one
+#: stack when run one after the other (benchmarks/bench_engine.py --workers 1).
+STACK_PARTS = 2
+
+
 def train_models(
     data: TrainData,
     treatments: Sequence[Treatment],
@@ -142,24 +151,75 @@ def train_models(
     train_cfg: TrainConfig,
     device: torch.device,
     on_epoch: Callable[[int], None] | None = None,
+    workers: int = 1,
 ) -> list[ModelOutcome]:
     """Train every (treatment × seed) model; returns outcomes in treatment-major order.
 
-    Losses that need another head (e.g. LDAM's cosine head) are trained in their own stack.
-    ``on_epoch(n_models)`` is called after each epoch of each stack with the stack's size.
+    Losses that need another head (e.g. LDAM's cosine head) are trained in their own stack, and
+    each head's stack is split into :data:`STACK_PARTS` sub-stacks (by treatment, or by seed for
+    a single treatment). ``workers`` of them are trained at once, in threads: torch releases the
+    GIL inside its kernels, so while one core runs a sub-stack's many small per-step operations
+    (the losses, mostly) another trains the next one. ``on_epoch(n_models)`` is called
+    (serialised) after each epoch of each sub-stack.
     """
     tune_malloc()
-    losses = {t.label: _build_loss(t, class_counts, len(seeds)) for t in treatments}
-    by_head: dict[str, list[Treatment]] = {}
-    for t in treatments:
-        by_head.setdefault(losses[t.label].head, []).append(t)
-    outcomes: dict[tuple[str, int], ModelOutcome] = {}
-    for head, group in by_head.items():
-        stack = _Stack(data, group, [losses[t.label] for t in group], seeds, head,
-                       model_cfg, train_cfg, device)
-        for outcome in stack.run(on_epoch):
-            outcomes[(outcome.treatment, outcome.seed)] = outcome
+    heads = {t.label: LOSSES.get(t.loss).head for t in treatments}
+    parts: list[tuple[str, list[Treatment], list[int]]] = []
+    for head in dict.fromkeys(heads.values()):
+        group = [t for t in treatments if heads[t.label] == head]
+        parts += [(head, sub_group, sub_seeds)
+                  for sub_group, sub_seeds in _split(group, list(seeds), STACK_PARTS)]
+    stacks = [
+        _Stack(data, group, [_build_loss(t, class_counts, len(sub_seeds)) for t in group], sub_seeds,
+               head, model_cfg, train_cfg, device)
+        for head, group, sub_seeds in parts
+    ]
+    outcomes = {(o.treatment, o.seed): o for results in _run_stacks(stacks, on_epoch, workers)
+                for o in results}
     return [outcomes[(t.label, s)] for t in treatments for s in seeds]
+
+
+def _split(group: list[Treatment], seeds: list[int], parts: int
+           ) -> list[tuple[list[Treatment], list[int]]]:
+    """Up to ``parts`` parts of a stack: treatments dealt round-robin (so that neighbours in a
+    suite, often alike in cost, go to different parts), or seeds when there is one treatment."""
+    if len(group) > 1:
+        n = min(parts, len(group))
+        return [(group[i::n], seeds) for i in range(n)]
+    n = min(parts, len(seeds))
+    return [(group, seeds[i::n]) for i in range(n)]
+
+
+class _Stopped(Exception):
+    """A sub-stack gave up because another one failed or the run was interrupted."""
+
+
+def _run_stacks(stacks: list[_Stack], on_epoch: Callable[[int], None] | None, workers: int
+                ) -> list[list[ModelOutcome]]:
+    """Run the stacks, ``workers`` at a time in threads; the first error (or KeyboardInterrupt)
+    stops the others at their next step and is re-raised once they have."""
+    if workers <= 1 or len(stacks) == 1:
+        return [stack.run(on_epoch) for stack in stacks]
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    lock, stop = threading.Lock(), threading.Event()
+
+    def report(n_models: int) -> None:
+        if on_epoch is not None:
+            with lock:
+                on_epoch(n_models)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dflbench-stack") as pool:
+        futures = [pool.submit(stack.run, report, stop) for stack in stacks]
+        try:
+            wait(futures, return_when=FIRST_EXCEPTION)
+            failed = [f.exception() for f in futures if f.done() and f.exception() is not None]
+            if failed:
+                raise failed[0]
+            return [future.result() for future in futures]
+        except BaseException:
+            stop.set()  # the others stop at their next step; leaving the pool waits for them
+            raise
 
 
 def _build_loss(t: Treatment, class_counts: Sequence[int], n_models: int) -> Loss:
@@ -396,7 +456,9 @@ class _Stack:
                     values[i][name] = v
         return values
 
-    def run(self, on_epoch: Callable[[int], None] | None) -> list[ModelOutcome]:
+    def run(self, on_epoch: Callable[[int], None] | None,
+            stop: threading.Event | None = None) -> list[ModelOutcome]:
+        """Train the stack; ``stop``, once set, ends training at the next step (:class:`_Stopped`)."""
         started = time.perf_counter()
         dev, k, cfg = self.device, self.k, self.cfg
         X = torch.as_tensor(self.data.X_train, device=dev)
@@ -427,6 +489,8 @@ class _Stack:
             targets = y[perms]  # (K, n): every model's targets in its own order
             epoch_loss = torch.zeros(k, device=dev)
             for start in starts:
+                if stop is not None and stop.is_set():
+                    raise _Stopped
                 idx = perms[:, start:start + cfg.batch_size]
                 xb = X.index_select(0, idx.reshape(-1)).view(k, idx.shape[1], *row)
                 if cfg.augment.active:

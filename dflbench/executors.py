@@ -26,6 +26,9 @@ class Executor:
 
     #: True when tasks run in this process (progress can be reported per epoch).
     in_process = False
+    #: How many tasks run at once on this machine (they share its cores); None when they run
+    #: elsewhere (a remote cluster), where this machine's cores say nothing.
+    concurrency: int | None = 1
 
     def run(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Outcome]:
         raise NotImplementedError
@@ -56,6 +59,7 @@ class ProcessPoolExecutor(Executor):
 
         self.pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+        self.concurrency = jobs
 
     def run(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Outcome]:
         import concurrent.futures
@@ -79,6 +83,7 @@ class DaskExecutor(Executor):
             raise ConfigError(
                 "--backend dask needs Dask distributed: pip install 'dflbench[dask]'") from None
         self.cluster = None
+        self.concurrency = None if scheduler else jobs
         try:
             if scheduler:
                 self.client = Client(scheduler, timeout="20s")
@@ -114,6 +119,7 @@ class RayExecutor(Executor):
         except ImportError:
             raise ConfigError("--backend ray needs Ray: pip install 'dflbench[ray]'") from None
         self.ray = ray
+        self.concurrency = None if address else jobs
         if address:
             ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
         else:

@@ -77,8 +77,9 @@ def utc_now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def environment(device: str) -> dict[str, Any]:
-    """Versions and machine facts recorded with every result."""
+def environment(device: str, threads: int = 1) -> dict[str, Any]:
+    """Versions and machine facts recorded with every result; ``threads``: how many threads
+    trained each dataset (engine sub-stacks, one torch thread each)."""
     import imblearn
     import numpy
     import sklearn
@@ -92,7 +93,7 @@ def environment(device: str) -> dict[str, Any]:
         "imblearn": imblearn.__version__,
         "platform": platform.platform(),
         "device": device,
-        "threads": torch.get_num_threads(),
+        "threads": threads,
     }
 
 

@@ -160,7 +160,7 @@ def prepare(suite: Suite) -> list[PreparedTask]:
 
 
 def run_task(task: PreparedTask, suite: Suite, device: Any,
-             listener: ProgressListener | None = None) -> list[dict[str, Any]]:
+             listener: ProgressListener | None = None, workers: int = 1) -> list[dict[str, Any]]:
     """Train the dataset's grid; returns one run row per (treatment, seed), in suite order.
 
     Treatments without a sampler share one stack over all seeds. A sampler changes the training
@@ -173,7 +173,7 @@ def run_task(task: PreparedTask, suite: Suite, device: Any,
     plain = [lo for lo in suite.losses if lo.sampler is None]
     if plain:
         rows.update(_train(task, suite, device, listener, plain, suite.seeds, task.data,
-                           task.fit_counts))
+                           task.fit_counts, workers))
     groups: dict[str, list[LossEntry]] = {}
     for lo in suite.losses:
         if lo.sampler is not None:
@@ -193,7 +193,7 @@ def run_task(task: PreparedTask, suite: Suite, device: Any,
                 continue
             data = replace(task.data, X_train=X_res, y_train=y_res)
             counts = tuple(np.bincount(y_res, minlength=len(task.class_names)).tolist())
-            trained = _train(task, suite, device, listener, group, (seed,), data, counts)
+            trained = _train(task, suite, device, listener, group, (seed,), data, counts, workers)
             for row in trained.values():
                 row["train"]["resampled_counts"] = dict(zip(task.class_names, counts))
             rows.update(trained)
@@ -202,7 +202,7 @@ def run_task(task: PreparedTask, suite: Suite, device: Any,
 
 def _train(task: PreparedTask, suite: Suite, device: Any, listener: ProgressListener | None,
            losses: Sequence[LossEntry], seeds: Sequence[int], data: Any,
-           counts: Sequence[int]) -> dict[tuple[str, int], dict[str, Any]]:
+           counts: Sequence[int], workers: int) -> dict[tuple[str, int], dict[str, Any]]:
     """Train one set of treatments on one training set; run rows keyed by (label, seed)."""
     from dflbench.engine import Treatment, train_models
     from dflbench.metrics import compute_metrics
@@ -215,7 +215,7 @@ def _train(task: PreparedTask, suite: Suite, device: Any, listener: ProgressList
 
     treatments = [Treatment(lo.label, lo.name, dict(lo.params)) for lo in losses]
     outcomes = train_models(data, treatments, seeds, counts, suite.model, suite.train, device,
-                            on_epoch)
+                            on_epoch, workers)
     by_label = {lo.label: lo for lo in losses}
     rows = {}
     for out in outcomes:
@@ -261,18 +261,39 @@ def failed_rows(task: PreparedTask, suite: Suite, error: str) -> list[dict[str, 
 
 
 def execute_task(task: PreparedTask, suite: Suite, device: str,
-                 listener: ProgressListener | None = None) -> dict[str, Any]:
-    """One dataset's grid, wherever an executor runs it: ``{info, rows}`` (plain, picklable data)."""
+                 listener: ProgressListener | None = None, workers: int = 1) -> dict[str, Any]:
+    """One dataset's grid, wherever an executor runs it: ``{info, rows}`` (plain, picklable data).
+
+    ``workers`` threads each train a part of the dataset's stack (:func:`stack_workers`).
+    """
     import torch
 
     from dflbench.engine import resolve_device
 
-    # One thread per process (measured on the 2-core machine, K=30 stack, batch 128): two threads
-    # were 1.3x faster while the machine was idle but 2.7-3.5x slower beside one busy process
-    # (OpenMP workers spin; OMP_WAIT_POLICY=passive loses the idle gain), so one is the robust
-    # choice; use --jobs for a second core.
+    # One torch thread per worker: on the 2-core machine, two OpenMP threads on one stack were
+    # 1.3x faster while the machine was idle but 2.7-3.5x slower beside one busy process (OpenMP
+    # threads spin), where two sub-stacks in two Python threads degrade like two processes.
     torch.set_num_threads(1)
-    return {"info": task.info, "rows": run_task(task, suite, resolve_device(device), listener)}
+    return {"info": task.info,
+            "rows": run_task(task, suite, resolve_device(device), listener, workers)}
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, which containers restrict)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def stack_workers(concurrency: int | None) -> int:
+    """Threads per dataset task: this machine's cores shared by the ``concurrency`` tasks that run
+    on it at once (``--jobs``); 1 when tasks run on a remote cluster of unknown size."""
+    if concurrency is None:
+        return 1
+    return max(1, available_cores() // max(1, concurrency))
 
 
 @dataclass(frozen=True)
@@ -309,11 +330,12 @@ def run_suite(suite: Suite, device: str = "auto", listener: ProgressListener | N
     raises :class:`Interrupted` holding every finished dataset's result, marked incomplete.
     """
     dev, planned = plan(suite, device, cache, resume)
+    executor = executor or SerialExecutor()
+    workers = stack_workers(executor.concurrency)
     result = SuiteResult(
         suite={"name": suite.name, "sha256": suite.sha256(), "config": suite.to_dict()},
-        environment=environment(dev),
+        environment=environment(dev, workers),
     )
-    executor = executor or SerialExecutor()
     done: dict[int, dict[str, Any]] = {i: p.cached for i, p in enumerate(planned) if p.cached}
     result.cache = {"reused": [planned[i].task.entry.name for i in sorted(done)], "computed": []}
     if listener is not None:
@@ -322,7 +344,7 @@ def run_suite(suite: Suite, device: str = "auto", listener: ProgressListener | N
             listener.task_done(planned[i].task.entry.name, cached=True)
     pending = [i for i in range(len(planned)) if i not in done]
     run_one = partial(execute_task, suite=suite, device=dev,
-                      listener=listener if executor.in_process else None)
+                      listener=listener if executor.in_process else None, workers=workers)
     if listener is not None and executor.in_process:
         run_one = _announcing(run_one, listener)
     try:

@@ -60,6 +60,8 @@ def dual_focal_grad(
     ``gamma_grad`` adds ``d l_n / d gamma = alpha sum_c |t_c - p_c|^gamma log |t_c - p_c|`` to
     ``param_grads`` under the key ``"gamma"``.
     """
+    # Written for few operations: the engine runs this on every step, and on small batches each
+    # operation's fixed cost dominates (benchmarks/bench_engine.py).
     p, p_minus_t = softmax.p, softmax.p_minus_t
     false = 1.0 - softmax.t
     log_theta = math.log(theta)
@@ -68,15 +70,32 @@ def dual_focal_grad(
     kept = rest.clamp_min(theta)
     distance = p_minus_t.abs()
     base = distance.clamp_min(tiny)
-    focal = base.pow(gamma)
+    # focal = |t - p|^gamma and its slope alpha gamma |t - p|^(gamma - 1).
+    log_base = base.log() if isinstance(gamma, Tensor) or gamma_grad else None
+    if log_base is not None:
+        power = torch.exp((gamma - 1.0) * log_base)
+    elif gamma != 1.0:
+        power = base.pow(gamma - 1.0)
+    if log_base is None and gamma == 1.0:
+        focal, slope = base, p_minus_t.sign().mul_(alpha)
+    else:
+        focal = power * base
+        slope = power.mul_(alpha * gamma).mul_(p_minus_t.sign())
+        if isinstance(gamma, Tensor) or gamma < 1.0:
+            # Where the forward's clamp at tiny holds there is no gradient; below gamma 1 the
+            # slope there (tiny^(gamma - 1)) is large enough to matter.
+            slope.mul_(distance >= tiny)
     # The true class's term is -log max(p_t, theta), the others' -beta log max(rho - p, theta).
-    log_pt = softmax.log_pt.clamp_min(log_theta)
-    loss = (alpha * focal - beta * false * torch.log(kept)).sum(dim=-1) - log_pt
-    grad_p = torch.where(rest >= theta, beta * false / kept, 0.0)
-    grad_p += torch.where(distance >= tiny, (alpha * gamma) * focal / base, 0.0) * p_minus_t.sign()
-    true_kept = (softmax.log_pt >= log_theta).unsqueeze(-1)
-    grad = softmax_backward(p, grad_p) + true_kept * p_minus_t
-    params = {"gamma": alpha * (focal * base.log()).sum(dim=-1)} if gamma_grad else {}
+    log_pt = softmax.log_pt
+    false_log = false * kept.log()
+    loss = torch.sub(focal if alpha == 1.0 else alpha * focal, false_log, alpha=beta).sum(dim=-1)
+    loss -= log_pt.clamp_min(log_theta)
+    grad_p = ((rest >= theta) * false).div_(kept)
+    if beta != 1.0:
+        grad_p.mul_(beta)
+    grad = softmax_backward(p, grad_p.add_(slope))
+    grad.addcmul_((log_pt >= log_theta).unsqueeze(-1).to(p.dtype), p_minus_t)
+    params = {"gamma": alpha * (focal * log_base).sum(dim=-1)} if log_base is not None and gamma_grad else {}
     return ClosedForm(loss, grad, params)
 
 

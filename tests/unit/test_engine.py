@@ -14,6 +14,8 @@ from dflbench.engine import (
     FlatParameters,
     TrainData,
     Treatment,
+    _run_stacks,
+    _Stopped,
     batched_macro_f1,
     train_models,
 )
@@ -39,9 +41,9 @@ TREATMENTS = [Treatment("ce", "ce"), Treatment("dfl", "dual_focal"),
 MODEL = ModelConfig("mlp", {"hidden": [16, 16]})
 
 
-def _train(data, treatments, seeds, cfg):
+def _train(data, treatments, seeds, cfg, workers=1, on_epoch=None):
     counts = np.bincount(data.y_train, minlength=data.n_classes).tolist()
-    return train_models(data, treatments, seeds, counts, MODEL, cfg, CPU)
+    return train_models(data, treatments, seeds, counts, MODEL, cfg, CPU, on_epoch, workers)
 
 
 def test_model_in_stack_equals_model_trained_alone():
@@ -311,8 +313,45 @@ def test_cosine_head_stack_equals_models_trained_alone():
     cfg = TrainConfig(epochs=4, batch_size=32, lr=0.01)
     ldam = [Treatment("ldam", "ldam", {"drw_start": 0.5}), Treatment("ldam2", "ldam", {"s": 10.0})]
     stacked = _train(data, ldam + TREATMENTS[:1], [0, 1], cfg)
-    assert {o.stack_size for o in stacked} == {4, 2}  # LDAM's cosine head trains in its own stack
+    # LDAM's cosine head trains in its own stack, split in two by treatment; CE's (one treatment)
+    # is split by seed.
+    assert {o.treatment: o.stack_size for o in stacked} == {"ldam": 2, "ldam2": 2, "ce": 1}
     for t in ldam:
         alone = _train(data, [t], [1], cfg)[0]
         inside = next(o for o in stacked if o.treatment == t.label and o.seed == 1)
         np.testing.assert_allclose(inside.proba, alone.proba, atol=1e-5)
+
+
+def test_sub_stacks_trained_at_once_give_the_same_models_as_one_after_the_other():
+    """The split into sub-stacks is fixed, so how many run at once (--jobs, the machine's cores)
+    never changes a number."""
+    data = _data()
+    cfg = TrainConfig(epochs=3, batch_size=32, lr=0.01)
+    counted = []
+    one, two = (_train(data, TREATMENTS, [0, 1], cfg, workers=w, on_epoch=counted.append)
+                for w in (1, 2))
+    assert max(o.stack_size for o in one) < len(TREATMENTS) * 2  # split, even with one worker
+    for a, b in zip(one, two):
+        assert (a.treatment, a.seed) == (b.treatment, b.seed)
+        np.testing.assert_array_equal(a.proba, b.proba)
+        assert a.learned == b.learned
+    # Every model-epoch is reported once per run, whichever thread trained it.
+    assert sum(counted) == 2 * len(TREATMENTS) * 2 * cfg.epochs
+
+
+class _FakeStack:
+    def __init__(self, fail: bool) -> None:
+        self.fail, self.saw_stop = fail, False
+
+    def run(self, on_epoch, stop):
+        if self.fail:
+            raise ValueError("boom")
+        self.saw_stop = stop.wait(timeout=10)
+        raise _Stopped
+
+
+def test_a_failing_sub_stack_stops_the_others_and_its_error_propagates():
+    stacks = [_FakeStack(fail=False), _FakeStack(fail=True)]
+    with pytest.raises(ValueError, match="boom"):
+        _run_stacks(stacks, None, workers=2)
+    assert stacks[0].saw_stop

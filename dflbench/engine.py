@@ -429,9 +429,10 @@ class _Stack:
         softmax = Softmax.of(logits, targets)  # shared: computed once for the whole stack
         if len(self.losses) == 1:
             return self.losses[0].loss_and_grad(logits, targets, softmax)
-        parts = [loss.loss_and_grad(logits[sl], targets[sl], softmax.rows(sl))
-                 for loss, sl in zip(self.losses, self.slices)]
-        return torch.cat([v for v, _ in parts]), torch.cat([g for _, g in parts])
+        grad = torch.empty_like(logits)  # in the logits' layout (class-major for StackedMLP)
+        values = [loss.loss_and_grad(logits[sl], targets[sl], softmax.rows(sl), out=grad[sl])[0]
+                  for loss, sl in zip(self.losses, self.slices)]
+        return torch.cat(values), grad
 
     def _step(self, xb: Tensor, targets: Tensor) -> Tensor:
         """One optimizer step on minibatch (K, B, ...) with targets (K, B); returns losses (K,)."""

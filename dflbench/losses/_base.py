@@ -40,12 +40,13 @@ class ClosedForm(NamedTuple):
 
 
 class Softmax(NamedTuple):
-    """What every closed form starts from: ``log p``, ``p``, ``p - t`` for a batch of logits
-    (..., N, C) and its targets (..., N). The batched engine computes it once per step for all
-    stacked models and hands each loss its rows (:meth:`rows`, views)."""
+    """What every closed form starts from: ``log p``, ``p``, the one-hot ``t`` and ``p - t`` for a
+    batch of logits (..., N, C) and its targets (..., N). The batched engine computes it once per
+    step for all stacked models and hands each loss its rows (:meth:`rows`, views)."""
 
     log_p: Tensor
     p: Tensor
+    t: Tensor
     p_minus_t: Tensor
     targets: Tensor
 
@@ -53,7 +54,8 @@ class Softmax(NamedTuple):
     def of(cls, logits: Tensor, targets: Tensor) -> Softmax:
         log_p = log_probs(logits)
         p = log_p.exp()
-        return cls(log_p, p, p - one_hot(targets, p), targets)
+        t = one_hot(targets, p)
+        return cls(log_p, p, t, p - t, targets)
 
     def rows(self, index: slice) -> Softmax:
         """The same terms for the models ``index`` of the leading (model) axis."""
@@ -63,11 +65,6 @@ class Softmax(NamedTuple):
     def log_pt(self) -> Tensor:
         """``log p_t``, shape (..., N)."""
         return gather_target(self.log_p, self.targets)
-
-    @property
-    def t(self) -> Tensor:
-        """The one-hot targets (..., N, C)."""
-        return self.p - self.p_minus_t
 
 
 class Loss(nn.Module):
@@ -121,13 +118,15 @@ class Loss(nn.Module):
         return None
 
     def loss_and_grad(
-        self, logits: Tensor, targets: Tensor, softmax: Softmax | None = None
+        self, logits: Tensor, targets: Tensor, softmax: Softmax | None = None,
+        out: Tensor | None = None,
     ) -> tuple[Tensor, Tensor]:
         """``self(logits, targets)`` and the gradient of its sum with respect to the logits.
 
         Gradients of trainable loss parameters are accumulated into their ``.grad``, as
         ``backward()`` would. Uses :meth:`per_sample_grad` when the loss has one, else autograd;
-        ``softmax`` may pass the logits' :class:`Softmax` when the caller has it already.
+        ``softmax`` may pass the logits' :class:`Softmax` when the caller has it already, and
+        ``out`` a tensor (a slice of the caller's buffer, say) to write the gradient into.
         """
         logits = logits.detach()
         closed = self.per_sample_grad(logits, targets, softmax or Softmax.of(logits, targets))
@@ -137,7 +136,7 @@ class Loss(nn.Module):
                 loss = self(z, targets)
                 loss.sum().backward()
             assert z.grad is not None
-            return loss.detach(), z.grad
+            return loss.detach(), z.grad if out is None else out.copy_(z.grad)
         # d reduced / d l_n: 1/N for a plain mean, w[y_n] / sum w for a weighted one, w[y_n] or 1
         # for "sum" and "none".
         weights = self.sample_weights(targets)
@@ -158,7 +157,9 @@ class Loss(nn.Module):
                 param.grad = total
             else:
                 param.grad.add_(total)
-        return loss, closed.logits_grad * scale_grad
+        if out is None:
+            return loss, closed.logits_grad * scale_grad
+        return loss, torch.mul(closed.logits_grad, scale_grad, out=out)
 
     def learned(self) -> dict[str, Tensor]:
         """Values of trainable loss parameters (e.g. DFL's gamma), one per model; empty if none."""

@@ -71,17 +71,20 @@ def dual_focal_grad(
     distance = p_minus_t.abs()
     base = distance.clamp_min(tiny)
     # focal = |t - p|^gamma and its slope alpha gamma |t - p|^(gamma - 1).
-    log_base = base.log() if isinstance(gamma, Tensor) or gamma_grad else None
-    if log_base is not None:
+    log_base: Tensor | None = None
+    power: Tensor | None = None  # |t - p|^(gamma - 1); None for gamma 1
+    if isinstance(gamma, Tensor) or gamma_grad:
+        log_base = base.log()  # also d focal / d gamma's
         power = torch.exp((gamma - 1.0) * log_base)
     elif gamma != 1.0:
         power = base.pow(gamma - 1.0)
-    if log_base is None and gamma == 1.0:
+    if power is None:
         focal, slope = base, p_minus_t.sign().mul_(alpha)
     else:
         focal = power * base
         slope = power.mul_(alpha * gamma).mul_(p_minus_t.sign())
-        if isinstance(gamma, Tensor) or gamma < 1.0:
+        below_one = bool((gamma < 1.0).any()) if isinstance(gamma, Tensor) else gamma < 1.0
+        if below_one:
             # Where the forward's clamp at tiny holds there is no gradient; below gamma 1 the
             # slope there (tiny^(gamma - 1)) is large enough to matter.
             slope.mul_(distance >= tiny)
@@ -95,7 +98,7 @@ def dual_focal_grad(
         grad_p.mul_(beta)
     grad = softmax_backward(p, grad_p.add_(slope))
     grad.addcmul_((log_pt >= log_theta).unsqueeze(-1).to(p.dtype), p_minus_t)
-    params = {"gamma": alpha * (focal * log_base).sum(dim=-1)} if log_base is not None and gamma_grad else {}
+    params = {"gamma": alpha * (focal * log_base).sum(dim=-1)} if gamma_grad and log_base is not None else {}
     return ClosedForm(loss, grad, params)
 
 

@@ -35,16 +35,22 @@ def focal_grad(softmax: Softmax, *, gamma: float = 2.0, alpha: Tensor | None = N
     tiny = torch.finfo(log_pt.dtype).tiny
     rest = one_minus_p(log_pt)
     clamped = rest.clamp_min(tiny)
-    modulator = clamped.pow(gamma)
-    loss = -modulator * log_pt
-    # gamma (1 - p_t)^(gamma - 1) d(1 - p_t)/d log p_t, with d(1 - p_t)/d log p_t = -p_t.
-    d_modulator = torch.where(rest >= tiny, gamma * modulator / clamped, 0.0) * -log_pt.exp()
-    d_log_pt = -(modulator + log_pt * d_modulator)
+    # modulator (1 - p_t)^gamma and its slope gamma (1 - p_t)^(gamma - 1).
+    if gamma == 2.0:
+        modulator, slope = clamped * clamped, 2.0 * clamped
+    else:
+        power = clamped.pow(gamma - 1.0)
+        modulator, slope = power * clamped, gamma * power
+        if gamma < 1.0:  # no gradient where the clamp holds; below gamma 1 the slope there is large
+            slope.mul_(rest >= tiny)
+    loss = torch.mul(modulator, log_pt).neg_()
+    # d l / d log p_t = -modulator + slope p_t log p_t, as d(1 - p_t) / d log p_t = -p_t.
+    minus_d_log_pt = torch.addcmul(modulator, slope.mul_(log_pt.exp()), log_pt, value=-1.0)
     if alpha is not None:
         a = like(alpha, log_pt)[softmax.targets]
-        loss, d_log_pt = a * loss, a * d_log_pt
+        loss, minus_d_log_pt = a * loss, a * minus_d_log_pt
     # d log p_t / d z = t - p.
-    return ClosedForm(loss, -d_log_pt.unsqueeze(-1) * softmax.p_minus_t, {})
+    return ClosedForm(loss, minus_d_log_pt.unsqueeze(-1) * softmax.p_minus_t, {})
 
 
 @LOSSES.register("focal")

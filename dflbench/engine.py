@@ -136,9 +136,10 @@ def tune_malloc() -> bool:
 
 #: Sub-stacks per stack. Fixed, not the number of free cores: a batched matmul or a vectorised
 #: kernel may round differently for another stack size, so a split that followed the machine
-#: would make results depend on it (and on --jobs). Two sub-stacks in two threads were 1.2-1.6x
-#: faster than one stack on two OpenMP threads on the 2-core machine, and about as fast as one
-#: stack when run one after the other (benchmarks/bench_engine.py --workers 1).
+#: would make results depend on it (and on --jobs). Measured on the 2-core machine
+#: (bench_engine.py, 10 epochs): two sub-stacks in two threads 6.8 s, one stack on two OpenMP
+#: threads 7.3 s, two sub-stacks one after the other 10.2 s; beside a busy process 8.1, 29.8 and
+#: 10.4 s (OpenMP threads spin-wait for each other, Python threads do not).
 STACK_PARTS = 2
 
 

@@ -270,9 +270,7 @@ def execute_task(task: PreparedTask, suite: Suite, device: str,
 
     from dflbench.engine import resolve_device
 
-    # One torch thread per worker: on the 2-core machine, two OpenMP threads on one stack were
-    # 1.3x faster while the machine was idle but 2.7-3.5x slower beside one busy process (OpenMP
-    # threads spin), where two sub-stacks in two Python threads degrade like two processes.
+    # One torch thread per worker thread (measured figures at dflbench.engine.STACK_PARTS).
     torch.set_num_threads(1)
     return {"info": task.info,
             "rows": run_task(task, suite, resolve_device(device), listener, workers)}
@@ -290,10 +288,13 @@ def available_cores() -> int:
 
 def stack_workers(concurrency: int | None) -> int:
     """Threads per dataset task: this machine's cores shared by the ``concurrency`` tasks that run
-    on it at once (``--jobs``); 1 when tasks run on a remote cluster of unknown size."""
+    on it at once (``--jobs``), at most one per sub-stack (:data:`dflbench.engine.STACK_PARTS`);
+    1 when tasks run on a remote cluster of unknown size."""
+    from dflbench.engine import STACK_PARTS
+
     if concurrency is None:
         return 1
-    return max(1, available_cores() // max(1, concurrency))
+    return max(1, min(STACK_PARTS, available_cores() // max(1, concurrency)))
 
 
 @dataclass(frozen=True)

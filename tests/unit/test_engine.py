@@ -355,3 +355,13 @@ def test_a_failing_sub_stack_stops_the_others_and_its_error_propagates():
     with pytest.raises(ValueError, match="boom"):
         _run_stacks(stacks, None, workers=2)
     assert stacks[0].saw_stop
+
+
+@pytest.mark.parametrize(("cores", "concurrency", "expected"),
+                         [(2, 1, 2), (2, 2, 1), (1, 1, 1), (16, 1, 2), (16, 4, 2), (3, 2, 1), (8, None, 1)])
+def test_each_task_gets_its_share_of_the_cores_up_to_one_thread_per_sub_stack(
+        monkeypatch, cores, concurrency, expected):
+    import dflbench.runner as runner
+
+    monkeypatch.setattr(runner, "available_cores", lambda: cores)
+    assert runner.stack_workers(concurrency) == expected

@@ -15,15 +15,19 @@ What makes it fast (measured on a 2-core machine; engine-notes.md and benchmarks
   and so is every gradient, so an optimizer step is one fused kernel over one vector
   (``torch.optim`` would also import ``torch._dynamo``: 1.7 s per process);
 - a model may write out its own backward pass (``forward_backward``, as ``StackedMLP`` does):
-  gradients land straight in the flat buffer; autograd only runs the losses. Models without it
-  (a future CNN, say) are trained through autograd, with the same results;
+  gradients land straight in the flat buffer. Models without it (the CNN) are trained through
+  autograd, with the same results;
+- losses give their gradient in closed form (``Loss.loss_and_grad``) from softmax terms computed
+  once per step for the whole stack, so no autograd graph is built for them;
 - the narrow output layer is computed class-major (``dflbench.models.StackedMLP``);
 - glibc's malloc is told to keep freed buffers (:func:`tune_malloc`), which removes the page
-  faults of re-allocating the same activations every step.
+  faults of re-allocating the same activations every step;
+- each stack is split into :data:`STACK_PARTS` sub-stacks trained at once in threads.
 
 Inputs may be tables (N, F) or images (N, C, H, W): each model's minibatch is gathered along the
-first axis into (K, B, ...). What remains per step is the batched matmuls and, for a stack of
-several losses, each loss's many small operations (about a third of a step with six losses).
+first axis into (K, B, ...). What remains per step is the batched matmuls (over half of it) and
+many small operations (the losses', the ReLUs', the optimizer's), each costing a few microseconds
+whatever its size.
 """
 
 from __future__ import annotations

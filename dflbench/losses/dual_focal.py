@@ -114,6 +114,11 @@ def check_dfl_params(
     )
 
 
+def dfl_constants(loss: Loss) -> dict[str, float]:
+    """The DFL parameters other than gamma of a loss that holds them (both DFL variants)."""
+    return {name: getattr(loss, name) for name in ("alpha", "beta", "rho", "theta")}
+
+
 @LOSSES.register("dual_focal")
 class DualFocalLoss(Loss):
     """Dual Focal Loss (Hossain, Betts, Paplinski, Neurocomputing 462, 2021):
@@ -149,25 +154,10 @@ class DualFocalLoss(Loss):
         self.gamma = number(self.name, "gamma", gamma, ge=0.0)
 
     def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
-        return dual_focal_loss(
-            logits,
-            targets,
-            alpha=self.alpha,
-            beta=self.beta,
-            gamma=self.gamma,
-            rho=self.rho,
-            theta=self.theta,
-        )
+        return dual_focal_loss(logits, targets, gamma=self.gamma, **dfl_constants(self))
 
     def per_sample_grad(self, logits: Tensor, targets: Tensor, softmax: Softmax) -> ClosedForm:
-        return dual_focal_grad(
-            softmax,
-            alpha=self.alpha,
-            beta=self.beta,
-            gamma=self.gamma,
-            rho=self.rho,
-            theta=self.theta,
-        )
+        return dual_focal_grad(softmax, gamma=self.gamma, **dfl_constants(self))
 
     def extra_repr(self) -> str:
         return (

@@ -13,7 +13,7 @@ from dflbench.losses import LOSSES
 from dflbench.losses._base import ClosedForm, Loss, Softmax
 from dflbench.losses._params import n_models as check_n_models
 from dflbench.losses._params import number
-from dflbench.losses.dual_focal import check_dfl_params, dual_focal_grad, dual_focal_loss
+from dflbench.losses.dual_focal import check_dfl_params, dfl_constants, dual_focal_grad, dual_focal_loss
 
 
 @LOSSES.register("dual_focal_learnable")
@@ -67,28 +67,12 @@ class LearnableDualFocalLoss(Loss):
         return self.gamma_min + (self.gamma_max - self.gamma_min) * torch.sigmoid(self.r)
 
     def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
-        return dual_focal_loss(
-            logits,
-            targets,
-            alpha=self.alpha,
-            beta=self.beta,
-            gamma=self._gamma_for(logits),
-            rho=self.rho,
-            theta=self.theta,
-        )
+        return dual_focal_loss(logits, targets, gamma=self._gamma_for(logits), **dfl_constants(self))
 
     def per_sample_grad(self, logits: Tensor, targets: Tensor, softmax: Softmax) -> ClosedForm:
         with torch.no_grad():
             gamma = self._gamma_for(logits)
-        closed = dual_focal_grad(
-            softmax,
-            alpha=self.alpha,
-            beta=self.beta,
-            gamma=gamma,
-            rho=self.rho,
-            theta=self.theta,
-            gamma_grad=True,
-        )
+        closed = dual_focal_grad(softmax, gamma=gamma, gamma_grad=True, **dfl_constants(self))
         # d gamma / d r = (gamma_max - gamma_min) sigmoid(r) (1 - sigmoid(r)), per model.
         s = torch.sigmoid(self.r.detach()).to(logits.dtype)
         d_gamma = (self.gamma_max - self.gamma_min) * s * (1.0 - s)

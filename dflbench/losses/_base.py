@@ -200,9 +200,9 @@ def like(values: Tensor, logits: Tensor) -> Tensor:
     return values.to(device=logits.device, dtype=logits.dtype)
 
 
-def one_hot(targets: Tensor, like: Tensor) -> Tensor:
-    """The one-hot of (..., N) ``targets`` in the shape, dtype and layout of (..., N, C) ``like``."""
-    return torch.zeros_like(like).scatter_(-1, targets.unsqueeze(-1), 1.0)
+def one_hot(targets: Tensor, ref: Tensor) -> Tensor:
+    """The one-hot of (..., N) ``targets`` in the shape, dtype and layout of (..., N, C) ``ref``."""
+    return torch.zeros_like(ref).scatter_(-1, targets.unsqueeze(-1), 1.0)
 
 
 def softmax_backward(p: Tensor, grad_p: Tensor) -> Tensor:

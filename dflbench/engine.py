@@ -418,14 +418,8 @@ class _Stack:
         self.forward_backward = getattr(self.model, "forward_backward", None)
 
     def _losses(self, logits: Tensor, targets: Tensor) -> Tensor:
-        """Per-model losses (K,) for per-model targets (K, N)."""
-        if len(self.losses) == 1:
-            return self.losses[0](logits, targets)
-        # split, not one slice per loss: its backward is one concatenation, where slices would
-        # each scatter into a zero tensor of the full stack and then be summed.
-        per = len(self.seeds)
-        return torch.cat([loss(z, t) for loss, z, t in
-                          zip(self.losses, logits.split(per), targets.split(per))])
+        """Per-model losses (K,) for per-model targets (K, N), without gradients (validation)."""
+        return torch.cat([loss(logits[sl], targets[sl]) for loss, sl in zip(self.losses, self.slices)])
 
     def _loss_grad(self, logits: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
         """Per-model losses (K,) and the gradient of their sum w.r.t. the (K, B, C) logits; the

@@ -3,6 +3,8 @@ per-model stopping and divergence; the fast paths equal what they replace."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -365,3 +367,22 @@ def test_each_task_gets_its_share_of_the_cores_up_to_one_thread_per_sub_stack(
 
     monkeypatch.setattr(runner, "available_cores", lambda: cores)
     assert runner.stack_workers(concurrency) == expected
+
+
+def test_early_stopping_on_validation_loss_ends_each_model_at_its_lowest_loss_epoch():
+    data = _data()
+    es = EarlyStopping(patience=2, validation=0.2, monitor="loss")
+    cfg = TrainConfig(epochs=30, batch_size=32, lr=0.05, early_stopping=es)
+    stacked = _train(data, TREATMENTS[:2], [0, 1], cfg)
+    assert any(o.epochs_run < 30 for o in stacked)
+    # The same model trained alone for 1, 2, ... epochs, scored on the validation rows.
+    on_val = replace(data, X_test=data.X_val)
+    y_val = torch.as_tensor(data.y_val)
+    for o in stacked:
+        t = next(t for t in TREATMENTS if t.label == o.treatment)
+        loss = get_loss(t.loss, class_counts=np.bincount(data.y_train).tolist())
+        val_loss = [float(loss(torch.log(torch.as_tensor(_train(
+            on_val, [t], [o.seed], TrainConfig(epochs=e, batch_size=32, lr=0.05))[0].proba)), y_val))
+            for e in range(1, o.epochs_run + 1)]
+        assert o.best_epoch == 1 + int(np.argmin(val_loss))
+        assert o.epochs_run - o.best_epoch <= es.patience

@@ -67,30 +67,29 @@ class LearnableDualFocalLoss(Loss):
         return self.gamma_min + (self.gamma_max - self.gamma_min) * torch.sigmoid(self.r)
 
     def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
-        return dual_focal_loss(logits, targets, gamma=self._gamma_for(logits), **dfl_constants(self))
+        gamma = self._per_model(self.gamma().to(logits.dtype), logits)
+        return dual_focal_loss(logits, targets, gamma=gamma, **dfl_constants(self))
 
     def per_sample_grad(self, logits: Tensor, targets: Tensor, softmax: Softmax) -> ClosedForm:
-        with torch.no_grad():
-            gamma = self._gamma_for(logits)
-        closed = dual_focal_grad(softmax, gamma=gamma, gamma_grad=True, **dfl_constants(self))
-        # d gamma / d r = (gamma_max - gamma_min) sigmoid(r) (1 - sigmoid(r)), per model.
         s = torch.sigmoid(self.r.detach()).to(logits.dtype)
-        d_gamma = (self.gamma_max - self.gamma_min) * s * (1.0 - s)
-        if self.n_models is not None:
-            d_gamma = d_gamma.reshape(self.n_models, *([1] * (logits.dim() - 2)))
+        span = self.gamma_max - self.gamma_min
+        gamma = self._per_model(self.gamma_min + span * s, logits)
+        closed = dual_focal_grad(softmax, gamma=gamma, gamma_grad=True, **dfl_constants(self))
+        # d gamma / d r = (gamma_max - gamma_min) sigmoid(r) (1 - sigmoid(r)), against the
+        # per-sample (K, ..., N) gradient with respect to gamma.
+        d_gamma = self._per_model(span * s * (1.0 - s), logits).squeeze(-1)
         return ClosedForm(closed.loss, closed.logits_grad, {"r": closed.param_grads["gamma"] * d_gamma})
 
-    def _gamma_for(self, logits: Tensor) -> Tensor:
-        """``gamma`` shaped to broadcast against (K, ..., N, C) logits, one per model."""
-        gamma = self.gamma().to(logits.dtype)
-        if self.n_models is not None:
-            if logits.dim() < 3 or logits.shape[0] != self.n_models:
-                raise ConfigError(
-                    f"loss '{self.name}' was built for n_models={self.n_models} and expects logits "
-                    f"of shape ({self.n_models}, N, C); got {tuple(logits.shape)}"
-                )
-            gamma = gamma.reshape(self.n_models, *([1] * (logits.dim() - 1)))
-        return gamma
+    def _per_model(self, values: Tensor, logits: Tensor) -> Tensor:
+        """Per-model ``values`` (K,) shaped to broadcast against (K, ..., N, C) logits."""
+        if self.n_models is None:
+            return values
+        if logits.dim() < 3 or logits.shape[0] != self.n_models:
+            raise ConfigError(
+                f"loss '{self.name}' was built for n_models={self.n_models} and expects logits "
+                f"of shape ({self.n_models}, N, C); got {tuple(logits.shape)}"
+            )
+        return values.reshape(self.n_models, *([1] * (logits.dim() - 1)))
 
     def learned(self) -> dict[str, Tensor]:
         return {"gamma": self.gamma().detach().clone()}

@@ -217,10 +217,9 @@ def _run_stacks(stacks: list[_Stack], on_epoch: Callable[[int], None] | None, wo
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dflbench-stack") as pool:
         futures = [pool.submit(stack.run, report, stop) for stack in stacks]
         try:
-            wait(futures, return_when=FIRST_EXCEPTION)
-            failed = [f.exception() for f in futures if f.done() and f.exception() is not None]
-            if failed:
-                raise failed[0]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in done:
+                future.result()  # re-raises a failure before waiting on the others
             return [future.result() for future in futures]
         except BaseException:
             stop.set()  # the others stop at their next step; leaving the pool waits for them

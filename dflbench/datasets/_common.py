@@ -3,12 +3,14 @@ auto-discovery)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from dflbench.datasets import Dataset
 from dflbench.errors import DataError
 
 
@@ -53,6 +55,42 @@ def encode_labels(values: pd.Series | np.ndarray, *, what: str) -> tuple[np.ndar
 def class_names_for(labels: Sequence[Any]) -> tuple[str, ...]:
     """Class names as strings, one per label."""
     return tuple(str(v) for v in labels)
+
+
+def labelled_table(
+    name: str,
+    X: pd.DataFrame,
+    target: pd.Series,
+    *,
+    what: str,
+    source: str,
+    description: str,
+    meta: dict[str, Any],
+) -> Dataset:
+    """A tabular Dataset whose labels are ``target`` encoded by :func:`encode_labels`.
+
+    The original label values go into ``meta['labels']`` ahead of the loader's own ``meta``;
+    ``what`` names the target in messages.
+    """
+    y, labels = encode_labels(target, what=what)
+    return Dataset(
+        name=name,
+        X=X,
+        y=y,
+        class_names=class_names_for(labels),
+        source=source,
+        description=description,
+        meta={"labels": labels, **meta},
+    )
+
+
+def sklearn_data_home(cache_dir: str | None) -> str:
+    """Where scikit-learn caches data, computed without creating it (mirrors get_data_home)."""
+    if cache_dir is not None:
+        return os.path.expanduser(str(cache_dir))
+    return os.path.expanduser(
+        os.environ.get("SCIKIT_LEARN_DATA", os.path.join("~", "scikit_learn_data"))
+    )
 
 
 def frame(data: Any, columns: Sequence[str] | None = None, *, prefix: str = "x") -> pd.DataFrame:

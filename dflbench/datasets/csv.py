@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from dflbench.datasets import SOURCES, Dataset
-from dflbench.datasets._common import class_names_for, encode_labels
+from dflbench.datasets._common import labelled_table
 from dflbench.errors import ConfigError, DataError, did_you_mean, unknown
 
 # One rule for what counts as categorical, shared with the preprocessor that encodes it.
@@ -49,6 +49,78 @@ def _target_hint(df: pd.DataFrame, target: str) -> str:
     return ""
 
 
+def _check_options(target: str, drop: list[str] | None, missing: str) -> None:
+    """Refuse a missing-value policy, target or drop list that cannot be right for any file."""
+    if missing not in MISSING_POLICIES:
+        raise ConfigError(unknown("csv missing-value policy", missing, MISSING_POLICIES))
+    if not isinstance(target, str) or not target:
+        raise ConfigError(f"csv: target must be a column name, got {target!r}")
+    if drop is not None and (isinstance(drop, str) or not all(isinstance(c, str) for c in drop)):
+        raise ConfigError(f"csv: drop must be a list of column names, got {drop!r}")
+
+
+def _check_target(df: pd.DataFrame, file: Path, target: str, sep: str) -> None:
+    """Refuse a file without the ``target`` column, saying what the name might have meant."""
+    columns = list(df.columns)
+    if target not in df.columns:
+        hint = _target_hint(df, target) or did_you_mean(target, columns)
+        if len(columns) == 1:
+            hint += f"; the file parsed as a single column: is sep {sep!r} right?"
+        raise DataError(
+            f"csv file {file} has no target column '{target}'{hint} (columns: {', '.join(columns)})"
+        )
+
+
+def _features(df: pd.DataFrame, file: Path, target: str, drop: list[str]) -> list[str]:
+    """The feature columns left once ``drop`` and the target are set aside, each one usable."""
+    columns = list(df.columns)
+    for col in drop:
+        if col == target:
+            raise ConfigError(f"csv: drop lists the target column '{target}'")
+        if col not in df.columns:
+            raise DataError(f"csv file {file}: cannot drop: " + unknown("column", col, columns))
+    features = [c for c in df.columns if c != target and c not in drop]
+    if not features:
+        raise DataError(f"csv file {file} has no feature columns besides target '{target}'")
+    unsupported = [
+        c for c in features if not (_is_categorical(df[c]) or pd.api.types.is_numeric_dtype(df[c]))
+    ]
+    if unsupported:
+        raise DataError(
+            f"csv file {file}: columns {', '.join(unsupported)} are neither numeric nor "
+            "categorical; list them under drop"
+        )
+    return features
+
+
+def _drop_unlabelled(df: pd.DataFrame, file: Path, target: str) -> tuple[pd.DataFrame, int]:
+    """The rows that have a label, and how many did not."""
+    labelled = df[df[target].notna()]
+    if len(labelled) == 0:
+        raise DataError(f"csv file {file}: target column '{target}' has no values")
+    return labelled, int(len(df) - len(labelled))
+
+
+def _apply_missing(
+    df: pd.DataFrame, file: Path, features: list[str], missing: str
+) -> tuple[pd.DataFrame, int]:
+    """The rows the ``missing`` policy keeps for missing feature values, and the number dropped."""
+    holes = df[features].isna().sum()
+    holes = holes[holes > 0]
+    if len(holes) and missing == "error":
+        listed = ", ".join(f"{c} ({int(n)})" for c, n in holes.items())
+        raise DataError(
+            f"csv file {file} has missing values in {listed}; set missing: impute or drop"
+        )
+    if not (len(holes) and missing == "drop"):
+        return df, 0
+    complete = df[features].notna().all(axis=1)
+    df = df[complete]
+    if len(df) == 0:
+        raise DataError(f"csv file {file}: every row has a missing value (missing: drop)")
+    return df, int((~complete).sum())
+
+
 @SOURCES.register("csv")
 def load(
     name: str,
@@ -68,76 +140,25 @@ def load(
     of their values; whole-number floats count as integers; other floats are refused as a
     regression target. Every problem with the file is one DataError line that names it.
     """
-    if missing not in MISSING_POLICIES:
-        raise ConfigError(unknown("csv missing-value policy", missing, MISSING_POLICIES))
-    if not isinstance(target, str) or not target:
-        raise ConfigError(f"csv: target must be a column name, got {target!r}")
-    if drop is not None and (isinstance(drop, str) or not all(isinstance(c, str) for c in drop)):
-        raise ConfigError(f"csv: drop must be a list of column names, got {drop!r}")
+    _check_options(target, drop, missing)
     file = Path(os.path.expanduser(str(path)))
     df = _read(file, sep)
-    columns = list(df.columns)
-    if target not in df.columns:
-        hint = _target_hint(df, target) or did_you_mean(target, columns)
-        if len(columns) == 1:
-            hint += f"; the file parsed as a single column: is sep {sep!r} right?"
-        raise DataError(
-            f"csv file {file} has no target column '{target}'{hint} (columns: {', '.join(columns)})"
-        )
-    drop = list(drop or [])
-    for col in drop:
-        if col == target:
-            raise ConfigError(f"csv: drop lists the target column '{target}'")
-        if col not in df.columns:
-            raise DataError(f"csv file {file}: cannot drop: " + unknown("column", col, columns))
-    df = df.drop(columns=drop)
-    features = [c for c in df.columns if c != target]
-    if not features:
-        raise DataError(f"csv file {file} has no feature columns besides target '{target}'")
-    unsupported = [
-        c for c in features if not (_is_categorical(df[c]) or pd.api.types.is_numeric_dtype(df[c]))
-    ]
-    if unsupported:
-        raise DataError(
-            f"csv file {file}: columns {', '.join(unsupported)} are neither numeric nor "
-            "categorical; list them under drop"
-        )
-
+    _check_target(df, file, target, sep)
+    features = _features(df, file, target, list(drop or []))
     n_read = len(df)
-    labelled = df[target].notna()
-    df = df[labelled]
-    dropped_target = int(n_read - len(df))
-    if len(df) == 0:
-        raise DataError(f"csv file {file}: target column '{target}' has no values")
-
-    holes = df[features].isna().sum()
-    holes = holes[holes > 0]
-    dropped_features = 0
-    if len(holes) and missing == "error":
-        listed = ", ".join(f"{c} ({int(n)})" for c, n in holes.items())
-        raise DataError(
-            f"csv file {file} has missing values in {listed}; set missing: impute or drop"
-        )
-    if len(holes) and missing == "drop":
-        complete = df[features].notna().all(axis=1)
-        dropped_features = int((~complete).sum())
-        df = df[complete]
-        if len(df) == 0:
-            raise DataError(f"csv file {file}: every row has a missing value (missing: drop)")
-
-    y, labels = encode_labels(df[target], what=f"target '{target}' in csv file {file}")
+    df, dropped_target = _drop_unlabelled(df, file, target)
+    df, dropped_features = _apply_missing(df, file, features, missing)
     X = df[features].reset_index(drop=True)
-    return Dataset(
-        name=name,
-        X=X,
-        y=y,
-        class_names=class_names_for(labels),
+    return labelled_table(
+        name,
+        X,
+        df[target],
+        what=f"target '{target}' in csv file {file}",
         source="csv",
         description=f"{file.name} (target '{target}'), local csv file",
         meta={
             "path": str(file.resolve()),
             "target": target,
-            "labels": labels,
             "rows_read": n_read,
             "dropped_missing_target": dropped_target,
             "dropped_missing_features": dropped_features,

@@ -15,7 +15,12 @@ import numpy as np
 import pandas as pd
 
 from dflbench.datasets import SOURCES, Dataset
-from dflbench.datasets._common import class_names_for, encode_labels, normalize_name
+from dflbench.datasets._common import (
+    class_names_for,
+    encode_labels,
+    normalize_name,
+    sklearn_data_home,
+)
 from dflbench.errors import ConfigError, DataError, unknown
 
 #: The Zenodo record's datasets in ID order (ID = position + 1), as in imblearn's
@@ -29,17 +34,10 @@ NAMES = (
 )  # fmt: skip
 
 
-def _data_home(cache_dir: str | None) -> str:
-    if cache_dir is not None:
-        return os.path.expanduser(str(cache_dir))
-    return os.path.expanduser(
-        os.environ.get("SCIKIT_LEARN_DATA", os.path.join("~", "scikit_learn_data"))
-    )
-
-
 def cache_file(name: str, cache_dir: str | None = None) -> str:
     """The file imbalanced-learn reads for dataset ``name`` (canonical name)."""
-    return os.path.join(_data_home(cache_dir), "zenodo", f"x{NAMES.index(name) + 1}data.npz")
+    file = f"x{NAMES.index(name) + 1}data.npz"
+    return os.path.join(sklearn_data_home(cache_dir), "zenodo", file)
 
 
 @SOURCES.register("imblearn")
@@ -62,7 +60,7 @@ def load(name: str, *, cache_dir: str | None = None, download: bool = False) -> 
     expected = cache_file(key, cache_dir)
     try:
         bunch = fetch_datasets(
-            data_home=None if cache_dir is None else _data_home(cache_dir),
+            data_home=None if cache_dir is None else sklearn_data_home(cache_dir),
             filter_data=(key,),
             download_if_missing=download,
         )[key]

@@ -16,17 +16,8 @@ from urllib.error import URLError
 import pandas as pd
 
 from dflbench.datasets import SOURCES, Dataset
-from dflbench.datasets._common import class_names_for, encode_labels
+from dflbench.datasets._common import labelled_table, sklearn_data_home
 from dflbench.errors import ConfigError, DataError
-
-
-def _data_home(cache_dir: str | None) -> str:
-    """Where sklearn caches data, computed without creating it (mirrors get_data_home)."""
-    if cache_dir is not None:
-        return os.path.expanduser(str(cache_dir))
-    return os.path.expanduser(
-        os.environ.get("SCIKIT_LEARN_DATA", os.path.join("~", "scikit_learn_data"))
-    )
 
 
 def _features_and_target(bunch: Any) -> tuple[pd.DataFrame, pd.Series]:
@@ -53,6 +44,47 @@ def _features_and_target(bunch: Any) -> tuple[pd.DataFrame, pd.Series]:
     return X, y
 
 
+def _check_lookup(data_id: int | None, version: int | str) -> None:
+    """Refuse a ``data_id`` that is not a positive integer, or one given with a ``version``."""
+    if data_id is not None:
+        if isinstance(data_id, bool) or not isinstance(data_id, int) or data_id < 1:
+            raise ConfigError(f"openml: data_id must be a positive integer, got {data_id!r}")
+        if version != "active":
+            raise ConfigError("openml: version applies to a lookup by name; drop it with data_id")
+
+
+def _fetch(
+    what: str,
+    home: str,
+    *,
+    name: str | None,
+    version: int | str,
+    data_id: int | None,
+    cache_dir: str | None,
+    target: str | None,
+) -> Any:
+    """sklearn's ``fetch_openml`` bunch, its failures turned into one DataError line each."""
+    import sklearn.datasets  # looked up at call time so tests can stand in for the network
+
+    try:
+        return sklearn.datasets.fetch_openml(
+            name=name,
+            version=version,
+            data_id=data_id,
+            data_home=cache_dir,
+            target_column=target if target is not None else "default-target",
+            as_frame=True,
+        )
+    except (URLError, OSError, TimeoutError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise DataError(
+            f"{what} is not in cache at {os.path.join(home, 'openml')} and could not be "
+            f"downloaded ({reason}); run once with network access or pass cache_dir"
+        ) from exc
+    except (ValueError, KeyError) as exc:  # not found, bad target column, sparse as frame...
+        raise DataError(f"{what}: {' '.join(str(exc).split())}") from exc
+
+
 @SOURCES.register("openml")
 def load(
     name: str,
@@ -69,59 +101,40 @@ def load(
     are numbered in sorted order of their values. Network failures with nothing cached raise
     DataError ("not in cache at ...").
     """
-    if data_id is not None:
-        if isinstance(data_id, bool) or not isinstance(data_id, int) or data_id < 1:
-            raise ConfigError(f"openml: data_id must be a positive integer, got {data_id!r}")
-        if version != "active":
-            raise ConfigError("openml: version applies to a lookup by name; drop it with data_id")
+    _check_lookup(data_id, version)
     what = f"OpenML dataset {data_id}" if data_id is not None else f"OpenML dataset '{name}'"
-    home = _data_home(cache_dir)
-    import sklearn.datasets  # looked up at call time so tests can stand in for the network
-
-    try:
-        bunch = sklearn.datasets.fetch_openml(
-            name=None if data_id is not None else name,
-            version=version,
-            data_id=data_id,
-            data_home=cache_dir,
-            target_column=target if target is not None else "default-target",
-            as_frame=True,
-        )
-    except (URLError, OSError, TimeoutError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        raise DataError(
-            f"{what} is not in cache at {os.path.join(home, 'openml')} and could not be "
-            f"downloaded ({reason}); run once with network access or pass cache_dir"
-        ) from exc
-    except (ValueError, KeyError) as exc:  # not found, bad target column, sparse as frame...
-        raise DataError(f"{what}: {' '.join(str(exc).split())}") from exc
-
+    home = sklearn_data_home(cache_dir)
+    bunch = _fetch(
+        what,
+        home,
+        name=None if data_id is not None else name,
+        version=version,
+        data_id=data_id,
+        cache_dir=cache_dir,
+        target=target,
+    )
     try:
         X, y = _features_and_target(bunch)
     except DataError as exc:
         raise DataError(f"{what} {exc}") from None
     labelled = y.notna().to_numpy()
-    dropped = int((~labelled).sum())
-    X = X[labelled].reset_index(drop=True)
-    y_codes, labels = encode_labels(y[labelled], what=f"target of {what}")
     details = getattr(bunch, "details", None) or {}
-    title = details.get("name", name)
     ident = details.get("id", data_id)
     ident = int(ident) if isinstance(ident, str) and ident.isdigit() else ident
     ver = details.get("version", version)
-    return Dataset(
-        name=name,
-        X=X,
-        y=y_codes,
-        class_names=class_names_for(labels),
+    return labelled_table(
+        name,
+        X[labelled].reset_index(drop=True),
+        y[labelled],
+        what=f"target of {what}",
         source="openml",
-        description=f"OpenML {title} (id {ident}, version {ver}), via scikit-learn fetch_openml",
+        description=f"OpenML {details.get('name', name)} (id {ident}, version {ver}), "
+        "via scikit-learn fetch_openml",
         meta={
-            "labels": labels,
             "data_id": ident,
             "version": ver,
             "target": str(y.name) if y.name is not None else target,
-            "dropped_missing_target": dropped,
+            "dropped_missing_target": int((~labelled).sum()),
             "cache_dir": home,
         },
     )

@@ -165,6 +165,111 @@ def _file(value: Any, base: Path | None, key: str) -> Path:
     return base / file if base is not None and not file.is_absolute() else file
 
 
+def _options(
+    split: str, class_names: Any, limit: Any, path: Any
+) -> tuple[list[str] | None, Path | None]:
+    """Check split, class_names, limit and path in that order; the names and the folder."""
+    if split not in SPLITS:
+        raise ConfigError(unknown("idx split", str(split), SPLITS))
+    names = _class_names(class_names)
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1
+    ):
+        raise ConfigError(f"idx: limit must be a positive integer or null, got {limit!r}")
+    if path is not None and (not isinstance(path, (str, os.PathLike)) or not str(path)):
+        raise ConfigError(f"idx: path must be a folder path, got {path!r}")
+    return names, Path(os.path.expanduser(str(path))) if path is not None else None
+
+
+def _pairs(
+    folder: Path | None, split: str, images: str | None, labels: str | None
+) -> list[tuple[str, Path, Path]]:
+    """(split, images file, labels file) to read: the files given, or MNIST names in ``folder``."""
+    if images is not None or labels is not None:
+        if images is None or labels is None:
+            missing = "images" if images is None else "labels"
+            raise ConfigError(f"idx: give images and labels together ({missing} is missing)")
+        if split != "all":
+            raise ConfigError(
+                "idx: split picks the standard MNIST file names; with images and labels, drop it"
+            )
+        if folder is not None and not folder.is_dir():
+            raise DataError(f"idx folder {folder} not found")
+        return [("files", _file(images, folder, "images"), _file(labels, folder, "labels"))]
+    if folder is None:
+        raise ConfigError(
+            "idx: give path (a folder with MNIST-style files), or images and labels files"
+        )
+    if not folder.exists():
+        raise DataError(f"idx folder {folder} not found")
+    if not folder.is_dir():
+        raise DataError(
+            f"idx folder {folder} is a file; give its folder as path, or give images and labels"
+        )
+    parts = ("train", "test") if split == "all" else (split,)
+    return [(part, _find(folder, part, "images"), _find(folder, part, "labels")) for part in parts]
+
+
+def _where(folder: Path | None, split: str, images: str | None) -> str:
+    """What the description names: the images file, or the folder and split."""
+    if images is not None:
+        return Path(str(images)).name
+    assert folder is not None  # _pairs refuses a load with neither path nor files
+    return f"{folder.name} ({split})"
+
+
+def _read_pairs(
+    pairs: list[tuple[str, Path, Path]], limit: int | None
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """All pairs' images and labels in order (the first ``limit``), and each pair's sample count."""
+    xs, ys, sizes = [], [], {}
+    for part, images_file, labels_file in pairs:
+        x = read_idx(images_file, "images")
+        t = read_idx(labels_file, "labels")
+        if x.shape[0] != t.shape[0]:
+            raise DataError(
+                f"idx images file {images_file} holds {x.shape[0]} images but labels file "
+                f"{labels_file} holds {t.shape[0]} labels"
+            )
+        if xs and x.shape[1:] != xs[0].shape[1:]:
+            raise DataError(
+                f"idx images file {images_file} holds {x.shape[1]}x{x.shape[2]} images, "
+                f"{pairs[0][1]} holds {xs[0].shape[1]}x{xs[0].shape[2]}"
+            )
+        xs.append(x)
+        ys.append(t)
+        sizes[part] = int(x.shape[0])
+    raw_x = xs[0] if len(xs) == 1 else np.concatenate(xs)
+    raw_y = ys[0] if len(ys) == 1 else np.concatenate(ys)
+    if limit is not None:
+        raw_x, raw_y = raw_x[: int(limit)], raw_y[: int(limit)]
+    return raw_x, raw_y, sizes
+
+
+def _encode(
+    raw_y: np.ndarray, names: list[str] | None, label_files: str
+) -> tuple[np.ndarray, list[int], tuple[str, ...], list[str]]:
+    """Labels as 0..C-1 over the values present: y, those values, class names, names absent."""
+    if names is None:
+        y, present = encode_labels(raw_y, what=f"idx labels in {label_files}")
+        return y, [int(v) for v in present], class_names_for(present), []
+    values = np.unique(raw_y)
+    if int(values[-1]) >= len(names):
+        raise DataError(
+            f"idx labels file {label_files} holds label {int(values[-1])} but class_names "
+            f"has {len(names)} names (labels 0..{len(names) - 1})"
+        )
+    if len(values) < 2:
+        raise DataError(
+            f"idx labels in {label_files} have 1 class ({names[int(values[0])]!r}); "
+            "need at least 2"
+        )
+    present = [int(v) for v in values]
+    absent = [n for i, n in enumerate(names) if i not in present]
+    y = np.searchsorted(values, raw_y).astype(np.int64)
+    return y, present, tuple(names[v] for v in present), absent
+
+
 @SOURCES.register("idx")
 def load(
     name: str,
@@ -189,99 +294,18 @@ def load(
     found, not IDX, wrong magic number, truncated, image and label counts differ) is one
     DataError line naming it.
     """
-    if split not in SPLITS:
-        raise ConfigError(unknown("idx split", str(split), SPLITS))
-    names = _class_names(class_names)
-    if limit is not None and (
-        isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1
-    ):
-        raise ConfigError(f"idx: limit must be a positive integer or null, got {limit!r}")
-    if path is not None and (not isinstance(path, (str, os.PathLike)) or not str(path)):
-        raise ConfigError(f"idx: path must be a folder path, got {path!r}")
-    folder = Path(os.path.expanduser(str(path))) if path is not None else None
-
-    pairs: list[tuple[str, Path, Path]] = []  # (split, images file, labels file)
-    if images is not None or labels is not None:
-        if images is None or labels is None:
-            missing = "images" if images is None else "labels"
-            raise ConfigError(f"idx: give images and labels together ({missing} is missing)")
-        if split != "all":
-            raise ConfigError(
-                "idx: split picks the standard MNIST file names; with images and labels, drop it"
-            )
-        if folder is not None and not folder.is_dir():
-            raise DataError(f"idx folder {folder} not found")
-        pairs.append(("files", _file(images, folder, "images"), _file(labels, folder, "labels")))
-    elif folder is None:
-        raise ConfigError(
-            "idx: give path (a folder with MNIST-style files), or images and labels files"
-        )
-    else:
-        if not folder.exists():
-            raise DataError(f"idx folder {folder} not found")
-        if not folder.is_dir():
-            raise DataError(
-                f"idx folder {folder} is a file; give its folder as path, or give images and labels"
-            )
-        for part in ("train", "test") if split == "all" else (split,):
-            pairs.append((part, _find(folder, part, "images"), _find(folder, part, "labels")))
-
-    xs, ys, sizes = [], [], {}
-    for part, images_file, labels_file in pairs:
-        x = read_idx(images_file, "images")
-        t = read_idx(labels_file, "labels")
-        if x.shape[0] != t.shape[0]:
-            raise DataError(
-                f"idx images file {images_file} holds {x.shape[0]} images but labels file "
-                f"{labels_file} holds {t.shape[0]} labels"
-            )
-        if xs and x.shape[1:] != xs[0].shape[1:]:
-            raise DataError(
-                f"idx images file {images_file} holds {x.shape[1]}x{x.shape[2]} images, "
-                f"{pairs[0][1]} holds {xs[0].shape[1]}x{xs[0].shape[2]}"
-            )
-        xs.append(x)
-        ys.append(t)
-        sizes[part] = int(x.shape[0])
-    raw_x = xs[0] if len(xs) == 1 else np.concatenate(xs)
-    raw_y = ys[0] if len(ys) == 1 else np.concatenate(ys)
-    if limit is not None:
-        raw_x, raw_y = raw_x[: int(limit)], raw_y[: int(limit)]
-
-    label_files = ", ".join(str(p[2]) for p in pairs)
-    values = np.unique(raw_y)
-    absent: list[str] = []
-    if names is None:
-        y, labels_present = encode_labels(raw_y, what=f"idx labels in {label_files}")
-        class_names_out = class_names_for(labels_present)
-    else:
-        if int(values[-1]) >= len(names):
-            raise DataError(
-                f"idx labels file {label_files} holds label {int(values[-1])} but class_names "
-                f"has {len(names)} names (labels 0..{len(names) - 1})"
-            )
-        if len(values) < 2:
-            raise DataError(
-                f"idx labels in {label_files} have 1 class ({names[int(values[0])]!r}); "
-                "need at least 2"
-            )
-        y = np.searchsorted(values, raw_y).astype(np.int64)
-        labels_present = [int(v) for v in values]
-        class_names_out = tuple(names[v] for v in labels_present)
-        absent = [n for i, n in enumerate(names) if i not in labels_present]
-
+    names, folder = _options(split, class_names, limit, path)
+    pairs = _pairs(folder, split, images, labels)
+    raw_x, raw_y, sizes = _read_pairs(pairs, limit)
+    y, present, classes, absent = _encode(raw_y, names, ", ".join(str(p[2]) for p in pairs))
     X = (raw_x.astype(np.float32) / np.float32(255.0))[:, np.newaxis, :, :]
-    if images is None:
-        assert folder is not None
-        where = f"{folder.name} ({split})"
-    else:
-        where = Path(str(images)).name
     h, w = X.shape[2], X.shape[3]
+    where = _where(folder, split, images)
     return Dataset(
         name=name,
         X=np.ascontiguousarray(X),
         y=y,
-        class_names=class_names_out,
+        class_names=classes,
         source="idx",
         kind="image",
         description=f"{where}: {len(y)} {h}x{w} grayscale images, local IDX files",
@@ -291,7 +315,7 @@ def load(
             "split_sizes": sizes,
             "limit": None if limit is None else int(limit),
             "image_shape": [1, int(h), int(w)],
-            "labels": [int(v) for v in labels_present],
+            "labels": present,
             "absent_classes": absent,
         },
     )

@@ -67,11 +67,7 @@ def labelled_table(
     description: str,
     meta: dict[str, Any],
 ) -> Dataset:
-    """A tabular Dataset whose labels are ``target`` encoded by :func:`encode_labels`.
-
-    The original label values go into ``meta['labels']`` ahead of the loader's own ``meta``;
-    ``what`` names the target in messages.
-    """
+    """A tabular Dataset with ``target`` encoded as labels, their values in ``meta['labels']``."""
     y, labels = encode_labels(target, what=what)
     return Dataset(
         name=name,

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from dflbench.datasets import SOURCES, Dataset
 from dflbench.datasets._common import class_names_for, encode_labels, frame
@@ -102,17 +103,8 @@ def _pixels(x: np.ndarray, file: Path, key: str) -> tuple[np.ndarray, str]:
     )
 
 
-@SOURCES.register("npz")
-def load(name: str, *, path: str, x_key: str = "x", y_key: str = "y") -> Dataset:
-    """Load images or a feature table and labels from a NumPy ``.npz`` archive (no pickles).
-
-    Arrays ``x_key`` (samples) and ``y_key`` (labels) are read with ``allow_pickle=False``.
-
-    ``x`` of shape (N, H, W) or (N, C, H, W) is an image dataset (float32 (N, C, H, W); uint8
-    pixels / 255, floats kept); ``x`` of shape (N, F) is a tabular dataset (a DataFrame with
-    columns x0..). ``y`` is 1-D (or (N, 1)). A missing file or key (the message lists the keys
-    present), a bad shape and a length mismatch are each one DataError line.
-    """
+def _check_options(path: str, x_key: str, y_key: str) -> Path:
+    """``path`` as a file, once it and the two array names are checked."""
     for key, value in (("x_key", x_key), ("y_key", y_key)):
         if not isinstance(value, str) or not value:
             raise ConfigError(f"npz: {key} must be an array name, got {value!r}")
@@ -120,11 +112,13 @@ def load(name: str, *, path: str, x_key: str = "x", y_key: str = "y") -> Dataset
         raise ConfigError(f"npz: x_key and y_key are both '{x_key}'")
     if not isinstance(path, (str, os.PathLike)) or not str(path):
         raise ConfigError(f"npz: path must be a file path, got {path!r}")
-    file = Path(os.path.expanduser(str(path)))
-    with _open(file) as archive:
-        x = _array(archive, file, x_key, "x")
-        labels = _array(archive, file, y_key, "y")
+    return Path(os.path.expanduser(str(path)))
 
+
+def _check_shapes(
+    x: np.ndarray, labels: np.ndarray, file: Path, x_key: str, y_key: str
+) -> np.ndarray:
+    """Refuse shapes ``x`` and ``labels`` cannot have together; the labels as a 1-D array."""
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
     if labels.ndim != 1:
@@ -148,7 +142,42 @@ def load(name: str, *, path: str, x_key: str = "x", y_key: str = "y") -> Dataset
             f"npz file {file}: '{x_key}' of shape {x.shape} looks channels-last (N, H, W, C); "
             "save it channels-first with np.moveaxis(x, -1, 1)"
         )
+    return labels
 
+
+def _table(x: np.ndarray, file: Path, x_key: str) -> tuple[pd.DataFrame, str]:
+    """A 2-D ``x`` as a feature table, and its description."""
+    if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
+        raise DataError(
+            f"npz file {file}: '{x_key}' has dtype {x.dtype}; a feature table needs numbers"
+        )
+    return frame(x), f"{file.name}: {x.shape[0]} rows x {x.shape[1]} features, local npz file"
+
+
+def _images(x: np.ndarray, file: Path, x_key: str) -> tuple[np.ndarray, str, str]:
+    """A 3-D or 4-D ``x`` as float32 images (N, C, H, W), its scaling, and its description."""
+    X, scaling = _pixels(x[:, np.newaxis] if x.ndim == 3 else x, file, x_key)
+    n, c, h, w = X.shape
+    description = f"{file.name}: {n} images {c}x{h}x{w} (C x H x W), local npz file"
+    return np.ascontiguousarray(X), scaling, description
+
+
+@SOURCES.register("npz")
+def load(name: str, *, path: str, x_key: str = "x", y_key: str = "y") -> Dataset:
+    """Load images or a feature table and labels from a NumPy ``.npz`` archive (no pickles).
+
+    Arrays ``x_key`` (samples) and ``y_key`` (labels) are read with ``allow_pickle=False``.
+
+    ``x`` of shape (N, H, W) or (N, C, H, W) is an image dataset (float32 (N, C, H, W); uint8
+    pixels / 255, floats kept); ``x`` of shape (N, F) is a tabular dataset (a DataFrame with
+    columns x0..). ``y`` is 1-D (or (N, 1)). A missing file or key (the message lists the keys
+    present), a bad shape and a length mismatch are each one DataError line.
+    """
+    file = _check_options(path, x_key, y_key)
+    with _open(file) as archive:
+        x = _array(archive, file, x_key, "x")
+        labels = _array(archive, file, y_key, "y")
+    labels = _check_shapes(x, labels, file, x_key, y_key)
     y, values = encode_labels(labels, what=f"labels '{y_key}' in npz file {file}")
     meta: dict[str, Any] = {
         "path": str(file.resolve()),
@@ -158,33 +187,21 @@ def load(name: str, *, path: str, x_key: str = "x", y_key: str = "y") -> Dataset
         "dtype": str(x.dtype),
         "labels": values,
     }
+    X: pd.DataFrame | np.ndarray
     if x.ndim == 2:
-        if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
-            raise DataError(
-                f"npz file {file}: '{x_key}' has dtype {x.dtype}; a feature table needs numbers"
-            )
-        return Dataset(
-            name=name,
-            X=frame(x),
-            y=y,
-            class_names=class_names_for(values),
-            source="npz",
-            kind="tabular",
-            description=f"{file.name}: {x.shape[0]} rows x {x.shape[1]} features, local npz file",
-            meta=meta,
-        )
-
-    images = x[:, np.newaxis] if x.ndim == 3 else x
-    X, scaling = _pixels(images, file, x_key)
-    meta.update(image_shape=[int(d) for d in X.shape[1:]], scaling=scaling)
+        kind = "tabular"
+        X, description = _table(x, file, x_key)
+    else:
+        kind = "image"
+        X, scaling, description = _images(x, file, x_key)
+        meta.update(image_shape=[int(d) for d in X.shape[1:]], scaling=scaling)
     return Dataset(
         name=name,
-        X=np.ascontiguousarray(X),
+        X=X,
         y=y,
         class_names=class_names_for(values),
         source="npz",
-        kind="image",
-        description=f"{file.name}: {X.shape[0]} images {X.shape[1]}x{X.shape[2]}x{X.shape[3]} "
-        "(C x H x W), local npz file",
+        kind=kind,
+        description=description,
         meta=meta,
     )

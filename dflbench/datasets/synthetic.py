@@ -60,6 +60,41 @@ def _weights(weights: Any, n_classes: int) -> list[float] | None:
     return out
 
 
+def _check_together(params: dict[str, Any]) -> None:
+    """Refuse feature and cluster counts that make_classification cannot honour together."""
+    n_features, n_informative = params["n_features"], params["n_informative"]
+    n_redundant = params["n_redundant"]
+    clusters = params["n_classes"] * params["n_clusters_per_class"]
+    if n_informative + n_redundant > n_features:
+        raise ConfigError(
+            f"synthetic: n_informative ({n_informative}) + n_redundant ({n_redundant}) must be "
+            f"at most n_features ({n_features})"
+        )
+    if clusters > 2**n_informative:
+        raise ConfigError(
+            f"synthetic: n_classes * n_clusters_per_class ({clusters}) "
+            f"must be at most 2**n_informative ({2**n_informative}); raise n_informative"
+        )
+
+
+def _params(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` checked one by one, then together; the checked values in ``raw``'s key order."""
+    checked: dict[str, Any] = {
+        "n_samples": _int("n_samples", raw["n_samples"], 2),
+        "n_features": _int("n_features", raw["n_features"], 1),
+        "n_informative": _int("n_informative", raw["n_informative"], 1),
+        "n_redundant": _int("n_redundant", raw["n_redundant"], 0),
+        "n_classes": _int("n_classes", raw["n_classes"], 2),
+        "n_clusters_per_class": _int("n_clusters_per_class", raw["n_clusters_per_class"], 1),
+        "random_state": _int("random_state", raw["random_state"], 0),
+        "class_sep": _float("class_sep", raw["class_sep"], 0.0),
+        "flip_y": _float("flip_y", raw["flip_y"], 0.0, 1.0),
+    }
+    _check_together(checked)
+    checked["weights"] = _weights(raw["weights"], checked["n_classes"])
+    return {key: checked[key] for key in raw}
+
+
 @SOURCES.register("synthetic")
 def load(
     name: str,
@@ -82,62 +117,32 @@ def load(
     <= 2**n_informative, weights of length n_classes or n_classes - 1 (positive, summing to at
     most 1), flip_y in [0, 1]. Classes are named "0".."C-1".
     """
-    n_samples = _int("n_samples", n_samples, 2)
-    n_features = _int("n_features", n_features, 1)
-    n_informative = _int("n_informative", n_informative, 1)
-    n_redundant = _int("n_redundant", n_redundant, 0)
-    n_classes = _int("n_classes", n_classes, 2)
-    n_clusters_per_class = _int("n_clusters_per_class", n_clusters_per_class, 1)
-    random_state = _int("random_state", random_state, 0)
-    class_sep = _float("class_sep", class_sep, 0.0)
-    flip_y = _float("flip_y", flip_y, 0.0, 1.0)
-    if n_informative + n_redundant > n_features:
-        raise ConfigError(
-            f"synthetic: n_informative ({n_informative}) + n_redundant ({n_redundant}) must be "
-            f"at most n_features ({n_features})"
-        )
-    if n_classes * n_clusters_per_class > 2**n_informative:
-        raise ConfigError(
-            f"synthetic: n_classes * n_clusters_per_class ({n_classes * n_clusters_per_class}) "
-            f"must be at most 2**n_informative ({2**n_informative}); raise n_informative"
-        )
-    weight_list = _weights(weights, n_classes)
-
-    X, y = make_classification(
-        n_samples=n_samples,
-        n_features=n_features,
-        n_informative=n_informative,
-        n_redundant=n_redundant,
-        n_repeated=0,
-        n_classes=n_classes,
-        n_clusters_per_class=n_clusters_per_class,
-        weights=weight_list,
-        flip_y=flip_y,
-        class_sep=class_sep,
-        random_state=random_state,
+    params = _params(
+        {
+            "n_samples": n_samples,
+            "n_features": n_features,
+            "n_informative": n_informative,
+            "n_redundant": n_redundant,
+            "n_classes": n_classes,
+            "weights": weights,
+            "class_sep": class_sep,
+            "n_clusters_per_class": n_clusters_per_class,
+            "flip_y": flip_y,
+            "random_state": random_state,
+        }
     )
-    counts = np.bincount(y, minlength=n_classes)
+    n = params["n_classes"]
+    X, y = make_classification(n_repeated=0, **params)
+    counts = np.bincount(y, minlength=n)
     if np.any(counts == 0):
         empty = int(np.flatnonzero(counts == 0)[0])
         raise ConfigError(f"synthetic: class {empty} got no samples; raise n_samples or its weight")
-    params = {
-        "n_samples": n_samples,
-        "n_features": n_features,
-        "n_informative": n_informative,
-        "n_redundant": n_redundant,
-        "n_classes": n_classes,
-        "weights": weight_list,
-        "class_sep": class_sep,
-        "n_clusters_per_class": n_clusters_per_class,
-        "flip_y": flip_y,
-        "random_state": random_state,
-    }
     return Dataset(
         name=name,
         X=frame(X),
         y=y.astype(np.int64),
-        class_names=tuple(str(c) for c in range(n_classes)),
+        class_names=tuple(str(c) for c in range(n)),
         source="synthetic",
         description="synthetic, scikit-learn make_classification (Guyon 2003)",
-        meta={"labels": list(range(n_classes)), "params": params},
+        meta={"labels": list(range(n)), "params": params},
     )

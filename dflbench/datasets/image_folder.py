@@ -123,28 +123,12 @@ def _read(file: Path, mode: str, hw: tuple[int, int]) -> np.ndarray:
     return out[np.newaxis] if out.ndim == 2 else np.moveaxis(out, -1, 0)
 
 
-@SOURCES.register("image_folder")
-def load(
-    name: str,
-    *,
-    path: str,
-    size: int | list[int] = 32,
-    mode: str = "grayscale",
-    max_per_class: int | None = None,
-) -> Dataset:
-    """Load a folder of PNG/JPEG images, one sub-folder per class, as images (N, C, H, W).
-
-    The layout is torchvision's ``ImageFolder``; pixels are float32 in [0, 1].
-
-    ``size`` is an int (square) or ``[height, width]``; every image is resized to it (bilinear).
-    ``mode`` is ``grayscale`` (C=1, ITU-R 601 luma) or ``rgb`` (C=3), in any letter case. ``max_per_class`` keeps
-    the first that many images of each class in sorted file order (use an ``imbalance`` profile
-    for random, seeded subsampling). A missing folder, fewer than two class folders, a class
-    folder without images and an unreadable image (named) are each one DataError line.
-    """
+def _options(
+    mode: Any, size: Any, max_per_class: Any, path: Any
+) -> tuple[str, tuple[int, int], Path]:
+    """Check mode, size, max_per_class and path in that order; mode, (height, width), folder."""
     if not isinstance(mode, str) or mode.lower() not in MODES:
         raise ConfigError(unknown("image_folder mode", str(mode), MODES))
-    mode = mode.lower()  # "RGB" is how Pillow spells it
     hw = _size(size)
     if max_per_class is not None and (
         isinstance(max_per_class, bool)
@@ -156,9 +140,14 @@ def load(
         )
     if not isinstance(path, (str, os.PathLike)) or not str(path):
         raise ConfigError(f"image_folder: path must be a folder path, got {path!r}")
-    root = Path(os.path.expanduser(str(path)))
-    folders = _class_folders(root)
+    # Any letter case: "RGB" is how Pillow spells it.
+    return mode.lower(), hw, Path(os.path.expanduser(str(path)))
 
+
+def _labelled_files(
+    root: Path, folders: list[Path], max_per_class: int | None
+) -> tuple[list[tuple[Path, int]], dict[str, int], int]:
+    """(image file, label) of every image kept, images kept per class, other files ignored."""
     files: list[tuple[Path, int]] = []
     per_class: dict[str, int] = {}
     ignored = 0
@@ -174,7 +163,32 @@ def load(
             images = images[: int(max_per_class)]
         per_class[folder.name] = len(images)
         files.extend((f, label) for f in images)
+    return files, per_class, ignored
 
+
+@SOURCES.register("image_folder")
+def load(
+    name: str,
+    *,
+    path: str,
+    size: int | list[int] = 32,
+    mode: str = "grayscale",
+    max_per_class: int | None = None,
+) -> Dataset:
+    """Load a folder of PNG/JPEG images, one sub-folder per class, as images (N, C, H, W).
+
+    The layout is torchvision's ``ImageFolder``; pixels are float32 in [0, 1].
+
+    ``size`` is an int (square) or ``[height, width]``; every image is resized to it (bilinear).
+    ``mode`` is ``grayscale`` (C=1, ITU-R 601 luma) or ``rgb`` (C=3), in any letter case.
+    ``max_per_class`` keeps the first that many images of each class in sorted file order (use an
+    ``imbalance`` profile for random, seeded subsampling). A missing folder, fewer than two class
+    folders, a class folder without images and an unreadable image (named) are each one DataError
+    line.
+    """
+    mode, hw, root = _options(mode, size, max_per_class, path)
+    folders = _class_folders(root)
+    files, per_class, ignored = _labelled_files(root, folders, max_per_class)
     channels = 1 if mode == "grayscale" else 3
     X = np.empty((len(files), channels, *hw), dtype=np.float32)
     for i, (file, _) in enumerate(files):

@@ -147,18 +147,8 @@ def _class_index(label: Any, class_names: Sequence[str]) -> int:
     raise ConfigError(unknown("class", str(label), names) + f"; or an index 0..{len(names) - 1}")
 
 
-def parse_imbalance(spec: Mapping[str, Any], class_names: Sequence[str]) -> ImbalanceSpec:
-    """Validate an ``imbalance`` mapping for a dataset with ``class_names``.
-
-    Unknown keys and profiles raise ConfigError with a did-you-mean; so do a key that does not
-    belong to the chosen profile, ``ratio`` below 1, ``mu`` outside (0, 1], ``min_count`` below
-    1, and count keys that name no class.
-    """
-    if not isinstance(spec, Mapping):
-        raise ConfigError(
-            f"imbalance must be a mapping such as {{profile: exponential, ratio: 10}}, got {spec!r}"
-        )
-    class_names = tuple(str(n) for n in class_names)
+def _chosen_profile(spec: Mapping[str, Any]) -> str:
+    """The profile ``spec`` asks for ("counts" for explicit counts), once every key fits it."""
     for key in spec:
         if key not in KEYS:
             raise ConfigError(unknown("imbalance key", str(key), KEYS))
@@ -183,26 +173,33 @@ def parse_imbalance(spec: Mapping[str, Any], class_names: Sequence[str]) -> Imba
             raise ConfigError(
                 f"imbalance key '{key}' does not apply to {where} (only to: {', '.join(users)})"
             )
+    return profile
 
-    if profile == "counts":
-        raw = spec["counts"]
-        if not isinstance(raw, Mapping) or not raw:
-            raise ConfigError(f"imbalance counts must map class to a count, got {raw!r}")
-        resolved: dict[int, int] = {}
-        keys: dict[int, Any] = {}
-        for label, n in raw.items():
-            c = _class_index(label, class_names)
-            if c in resolved:
-                raise ConfigError(
-                    f"imbalance counts give class '{class_names[c]}' twice "
-                    f"(as {keys[c]!r} and {label!r})"
-                )
-            keys[c] = label
-            resolved[c] = _count(f"imbalance count for class '{class_names[c]}'", n, 1)
-        return ImbalanceSpec(
-            profile="counts", class_names=class_names, counts=tuple(sorted(resolved.items()))
-        )
 
+def _counts_spec(raw: Any, class_names: tuple[str, ...]) -> ImbalanceSpec:
+    """The explicit form: ``raw`` maps class names or indices to training counts."""
+    if not isinstance(raw, Mapping) or not raw:
+        raise ConfigError(f"imbalance counts must map class to a count, got {raw!r}")
+    resolved: dict[int, int] = {}
+    keys: dict[int, Any] = {}
+    for label, n in raw.items():
+        c = _class_index(label, class_names)
+        if c in resolved:
+            raise ConfigError(
+                f"imbalance counts give class '{class_names[c]}' twice "
+                f"(as {keys[c]!r} and {label!r})"
+            )
+        keys[c] = label
+        resolved[c] = _count(f"imbalance count for class '{class_names[c]}'", n, 1)
+    return ImbalanceSpec(
+        profile="counts", class_names=class_names, counts=tuple(sorted(resolved.items()))
+    )
+
+
+def _profile_spec(
+    spec: Mapping[str, Any], profile: str, class_names: tuple[str, ...]
+) -> ImbalanceSpec:
+    """An exponential or step profile: its ratio, min_count and (for step) mu, checked."""
     if "ratio" not in spec:
         raise ConfigError(f"imbalance profile {profile} needs a ratio (largest / smallest class)")
     ratio = _number("ratio", spec["ratio"])
@@ -219,6 +216,24 @@ def parse_imbalance(spec: Mapping[str, Any], class_names: Sequence[str]) -> Imba
     return ImbalanceSpec(
         profile=profile, class_names=class_names, ratio=ratio, mu=mu, min_count=min_count
     )
+
+
+def parse_imbalance(spec: Mapping[str, Any], class_names: Sequence[str]) -> ImbalanceSpec:
+    """Validate an ``imbalance`` mapping for a dataset with ``class_names``.
+
+    Unknown keys and profiles raise ConfigError with a did-you-mean; so do a key that does not
+    belong to the chosen profile, ``ratio`` below 1, ``mu`` outside (0, 1], ``min_count`` below
+    1, and count keys that name no class.
+    """
+    if not isinstance(spec, Mapping):
+        raise ConfigError(
+            f"imbalance must be a mapping such as {{profile: exponential, ratio: 10}}, got {spec!r}"
+        )
+    names = tuple(str(n) for n in class_names)
+    profile = _chosen_profile(spec)
+    if profile == "counts":
+        return _counts_spec(spec["counts"], names)
+    return _profile_spec(spec, profile, names)
 
 
 def apply_imbalance(

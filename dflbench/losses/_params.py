@@ -1,29 +1,10 @@
-"""Parameter rules shared by every loss: one error shape that names the loss, the parameter and
-what is valid (habit 5 of docs/design.md)."""
+"""Parameter checks shared by every loss, through the one rule mechanism of
+:mod:`dflbench.params`: the error names the loss, the parameter, the value and what is valid."""
 
 from __future__ import annotations
 
-import math
-from numbers import Real
-
 from dflbench.errors import ConfigError
-
-
-def _interval(ge: float | None, gt: float | None, le: float | None, lt: float | None) -> str:
-    if (ge is not None or gt is not None) and (le is not None or lt is not None):
-        lo = f"[{ge:g}" if ge is not None else f"({gt:g}"
-        hi = f"{le:g}]" if le is not None else f"{lt:g})"
-        return f"in {lo}, {hi}"
-    parts = []
-    if ge is not None:
-        parts.append(f">= {ge:g}")
-    if gt is not None:
-        parts.append(f"> {gt:g}")
-    if le is not None:
-        parts.append(f"<= {le:g}")
-    if lt is not None:
-        parts.append(f"< {lt:g}")
-    return " and ".join(parts)
+from dflbench.params import Rule
 
 
 def number(
@@ -37,19 +18,7 @@ def number(
     lt: float | None = None,
 ) -> float:
     """``value`` as a float if it is a finite real number within the bounds, else ConfigError."""
-    rule = _interval(ge, gt, le, lt)
-    what = f"a finite number {rule}" if rule else "a finite number"
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(float(value)):
-        raise ConfigError(f"loss '{owner}': parameter '{param}' must be {what} (got {value!r})")
-    x = float(value)
-    if (
-        (ge is not None and not x >= ge)
-        or (gt is not None and not x > gt)
-        or (le is not None and not x <= le)
-        or (lt is not None and not x < lt)
-    ):
-        raise ConfigError(f"loss '{owner}': parameter '{param}' must be {rule} (got {value!r})")
-    return x
+    return Rule(float, ge=ge, gt=gt, le=le, lt=lt).check(value, f"loss '{owner}': parameter '{param}'")
 
 
 def n_models(owner: str, value: object) -> int | None:

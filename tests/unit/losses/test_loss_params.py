@@ -25,10 +25,10 @@ INVALID = [
     ("poly1", "epsilon", -2.0, r">= -1"),
     ("dual_focal_calibration", "gamma", -1.0, r">= 0"),
     ("weighted_ce", "beta", 1.0, r"in \[0, 1\)"),
-    ("focal", "gamma", float("inf"), "finite number"),
-    ("focal", "gamma", "2", "finite number"),
-    ("focal", "gamma", True, "finite number"),
-    ("dual_focal", "gamma", None, "finite number"),
+    ("focal", "gamma", float("inf"), "a number >= 0"),
+    ("focal", "gamma", "2", "a number >= 0"),
+    ("focal", "gamma", True, "a number >= 0"),
+    ("dual_focal", "gamma", None, "a number >= 0"),
 ]
 
 
@@ -39,7 +39,8 @@ def test_invalid_values_name_the_loss_parameter_and_rule(name, param, value, rul
     params = {param: value}
     if name == "weighted_ce":
         params["weights"] = "effective"
-    with pytest.raises(ConfigError, match=rf"loss '{name}': parameter '{param}' must be.*{rule}"):
+    with pytest.raises(ConfigError,
+                       match=rf"loss '{name}': parameter '{param}': .* is invalid \(expected .*{rule}"):
         get_loss(name, class_counts=COUNTS, **params)
 
 
@@ -71,3 +72,11 @@ def test_non_positive_class_counts_are_rejected(name, counts):
 def test_unknown_loss_has_a_did_you_mean():
     with pytest.raises(ConfigError, match="did you mean 'dual_focal'"):
         get_loss("dual_focl")
+
+
+def test_a_number_yaml_1_1_reads_as_a_string_is_taken_as_the_number():
+    """PyYAML reads ``gamma: 1e0`` as the string '1e0'; the user typed a number."""
+    import yaml
+
+    assert yaml.safe_load("gamma: 1e0") == {"gamma": "1e0"}
+    assert get_loss("focal", gamma=yaml.safe_load("gamma: 1e0")["gamma"]).gamma == 1.0

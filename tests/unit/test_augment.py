@@ -45,3 +45,4 @@ def test_flip_only_mirrors_and_no_augmentation_is_identity():
             assert torch.equal(out[k, i], x[k, i]) or torch.equal(out[k, i], x[k, i].flip(-1))
     assert not torch.equal(out, x)
     assert not Augment().active
+    assert torch.equal(augment_batch(x, _gens([0, 1, 2]), Augment()), x)

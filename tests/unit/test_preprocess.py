@@ -34,6 +34,9 @@ def test_fit_on_train_only_no_leak():
     assert out[0, 0] == pytest.approx((1000.0 - train_age.mean()) / train_age.std())
     # test categories green never seen in train: all-zero one-hot block
     assert "color_green" not in pre.feature_names_out
+    cols = [i for i, n in enumerate(pre.feature_names_out) if n.startswith("color_")]
+    green = (test["color"] == "green").to_numpy()
+    assert green.any() and np.all(out[green][:, cols] == 0)
 
 
 def test_output_float32_finite_and_named():
@@ -54,7 +57,7 @@ def test_output_float32_finite_and_named():
     # the constant column standardizes to 0, not NaN
     assert np.all(out[:, 1] == 0.0)
     # missing color imputed with the most frequent training category (green/red tie -> first sorted)
-    assert out[2, 2:5].sum() == 1.0
+    assert out[2, 2:5].tolist() == [0.0, 1.0, 0.0]  # color_blue, color_green, color_red
 
 
 def test_unseen_category_is_all_zero():

@@ -1,8 +1,8 @@
 """The task cache: each finished dataset task is stored under a key that hashes its fully resolved
-configuration, the dflbench version and a fingerprint of dflbench's source code, so a rerun
-(``--resume``, the default) computes only what is missing. Entries are JSON written atomically
-(temporary file, then rename), so two runs sharing the folder never see half an entry; an
-unreadable or mismatching entry is ignored and recomputed.
+configuration, the dflbench version and a fingerprint of the code that can change a trained model
+or its metrics (:data:`FINGERPRINTED`), so a rerun (``--resume``, the default) computes only what
+is missing, and editing a renderer or the CLI invalidates nothing. Entries are JSON written
+atomically; an unreadable or mismatching entry is ignored and recomputed.
 """
 
 from __future__ import annotations
@@ -11,13 +11,22 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from dflbench import __version__
 from dflbench.config import DatasetEntry, Suite
-from dflbench.results import finite
+from dflbench.errors import DflbenchError
+from dflbench.fsio import atomic_write_text
+from dflbench.results.io import finite
+from dflbench.results.model import SCHEMA_VERSION
+from dflbench.task import TaskOutput
+
+#: The package's files and folders whose code decides a task's numbers: data preparation, the
+#: engine, losses, models, samplers, metrics, and the records a task returns.
+FINGERPRINTED = ("augment.py", "config.py", "datasets", "engine", "engine.py", "imbalance.py",
+                 "losses", "metrics.py", "models", "models.py", "prepare.py", "preprocess.py",
+                 "registry.py", "results/model.py", "samplers.py", "task.py")
 
 
 def default_cache_dir() -> Path:
@@ -28,13 +37,16 @@ def default_cache_dir() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """Hash of dflbench's own source files: a changed trainer or loss never reuses old results,
-    even in a development install whose version string has not moved."""
+    """Hash of the :data:`FINGERPRINTED` sources: a changed trainer or loss never reuses old
+    results, even in a development install whose version string has not moved."""
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
+    for name in FINGERPRINTED:
+        path = root / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.exists() else []
+        for f in files:
+            digest.update(str(f.relative_to(root)).encode())
+            digest.update(f.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -43,9 +55,8 @@ def task_config(suite: Suite, entry: DatasetEntry, device: str) -> dict[str, Any
     full = suite.to_dict()
     dataset = next(d for d in full["datasets"] if d["name"] == entry.name)
     return {
-        "dflbench_version": __version__,
-        "code": code_fingerprint(),
-        "dataset": dataset,
+        "dflbench_version": __version__, "schema_version": SCHEMA_VERSION,
+        "code": code_fingerprint(), "dataset": dataset,
         "seeds": full["seeds"], "split_seed": full["split_seed"], "test_size": full["test_size"],
         "model": full["model"], "train": full["train"], "losses": full["losses"],
         "device": device.split(":")[0],
@@ -66,32 +77,22 @@ class TaskCache:
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
 
-    def get(self, key: str) -> dict[str, Any] | None:
-        """The stored task result, or None if absent, unreadable or not for this key."""
+    def get(self, key: str) -> TaskOutput | None:
+        """The stored task output, or None if absent, unreadable or not for this key."""
         try:
             data = json.loads(self._path(key).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            if not isinstance(data, dict) or data.get("key") != key:
+                return None
+            return TaskOutput.from_dict(data["result"])
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError,
+                IndexError, DflbenchError):
             return None
-        if not isinstance(data, dict) or data.get("key") != key:
-            return None
-        result = data.get("result")
-        if not isinstance(result, dict) or not isinstance(result.get("rows"), list) \
-                or not isinstance(result.get("info"), dict):
-            return None
-        return result
 
-    def put(self, key: str, config: dict[str, Any], result: dict[str, Any]) -> None:
+    def put(self, key: str, config: dict[str, Any], output: TaskOutput) -> None:
         """Store atomically; a failure to write the cache never fails the run."""
+        text = json.dumps(finite({"key": key, "config": config, "result": output.to_dict()}),
+                          sort_keys=True, allow_nan=False)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            text = json.dumps(finite({"key": key, "config": config, "result": result}),
-                              sort_keys=True, allow_nan=False)
-            fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=self.folder)
+            atomic_write_text(self._path(key), text)
         except OSError:
             return
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, self._path(key))
-        except OSError:
-            Path(tmp).unlink(missing_ok=True)

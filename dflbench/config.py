@@ -118,6 +118,11 @@ class Suite:
             "metrics": list(self.metrics),
         }
 
+    def protocol(self) -> dict[str, Any]:
+        """How the data is split for scoring, as result files record it (docs/results.md)."""
+        return {"kind": "holdout", "test_size": self.test_size, "split_seed": self.split_seed,
+                "repeats": 1}
+
     def sha256(self) -> str:
         """Hash of the resolved configuration (canonical JSON), for provenance and caching."""
         blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))

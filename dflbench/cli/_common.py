@@ -13,10 +13,14 @@ from typing import Any, NoReturn
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
-class OutputFormat(str, enum.Enum):
-    table = "table"
-    markdown = "markdown"
-    json = "json"
+def _formats() -> type[enum.Enum]:
+    from dflbench.report import RENDERERS
+
+    return enum.Enum("OutputFormat", {name: name for name in RENDERERS.names()}, type=str)
+
+
+#: The ``--format`` choices: every registered renderer (dflbench.report.RENDERERS).
+OutputFormat = _formats()
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -29,6 +33,15 @@ def stdout_console():
     from rich.console import Console
 
     return Console(soft_wrap=False)
+
+
+def emit(report: Any) -> None:
+    """Write a renderer's output to stdout: text as it is, a rich renderable through
+    :func:`print_report`."""
+    if isinstance(report, str):
+        sys.stdout.write(report)
+    else:
+        print_report(report)
 
 
 def print_report(renderable: Any) -> None:

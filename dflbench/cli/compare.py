@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from dflbench.cli import app
-from dflbench.cli._common import EXIT_OK, EXIT_REGRESSION, OutputFormat, print_report
+from dflbench.cli._common import EXIT_OK, EXIT_REGRESSION, OutputFormat, emit
 
 
 @app.command()
@@ -85,7 +85,7 @@ def compare(
 
     _print_report(comparison, output_format)
     if comparison.regressions:
-        from dflbench.report.compare import regression_lines
+        from dflbench.report.compare_view import regression_lines
 
         for line in regression_lines(comparison):
             sys.stderr.write(f"dflbench: regression: {line}\n")
@@ -105,15 +105,6 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _print_report(comparison: Any, output_format: OutputFormat) -> None:
-    if output_format is OutputFormat.json:
-        from dflbench.report.compare import render_json
+    from dflbench.report import renderer
 
-        sys.stdout.write(render_json(comparison))
-    elif output_format is OutputFormat.markdown:
-        from dflbench.report.compare import render_markdown
-
-        sys.stdout.write(render_markdown(comparison))
-    else:
-        from dflbench.report.compare import render_table
-
-        print_report(render_table(comparison))
+    emit(renderer(output_format.value).comparison(comparison))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -101,8 +100,8 @@ def run(
             note = f" ({reused} of {len(result.datasets)} dataset(s) reused from the cache)" if reused else ""
             err.print(f"wrote {path}{note}")
     for row in result.failed_runs[:1]:
-        err.print(f"[red]{len(result.failed_runs)} run(s) failed; first: {row['dataset']}/"
-                  f"{row['treatment']}: {row.get('error')}[/]")
+        err.print(f"[red]{len(result.failed_runs)} run(s) failed; first: {row.dataset}/"
+                  f"{row.label}: {row.error}[/]", markup=True, highlight=False)
     return code
 
 
@@ -146,20 +145,10 @@ def _can_write(folder: Path) -> bool:
 
 
 def _print_report(result, output_format: OutputFormat) -> None:
-    from dflbench.cli._common import print_report
+    from dflbench.cli._common import emit
+    from dflbench.report import renderer
 
-    if output_format is OutputFormat.json:
-        from dflbench.results import dumps
-
-        sys.stdout.write(dumps(result))
-    elif output_format is OutputFormat.markdown:
-        from dflbench.report.markdown import render
-
-        sys.stdout.write(render(result))
-    else:
-        from dflbench.report.table import render
-
-        print_report(render(result))
+    emit(renderer(output_format.value).suite(result))
 
 
 class _Listener:

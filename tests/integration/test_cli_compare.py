@@ -58,7 +58,7 @@ def test_drop_within_a_relative_allowance_passes(cli, tmp_path, files):
 
 def test_higher_scores_exit_0(cli, files):
     res = cli("compare", files["base"], files["higher"], "--max-drop", "0")
-    assert res.code == 0 and "better" in res.out
+    assert res.code == 0 and "6 better, 0 worse, 0 same, 0 regressions" in res.out
 
 
 def test_without_max_drop_there_is_no_gate(cli, files):
@@ -165,28 +165,28 @@ def test_missing_file(cli, files, tmp_path):
     assert_one_line_error(cli("compare", files["base"], str(tmp_path / "nope.json")), "no such result file")
 
 
-def test_older_schema_is_migrated(cli, files, tmp_path, monkeypatch):
-    """A file of an older schema version goes through the migrations before it is compared."""
-    from dflbench import results
+V1_FILE = Path(__file__).resolve().parent.parent / "fixtures" / "v1-smoke-0.1.0.json"
 
-    def v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
-        for run in data["runs"]:
-            run["treatment"] = run.pop("label")
-        data["schema_version"] = 2
-        return data
 
-    monkeypatch.setattr(results, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(results.MIGRATIONS, 1, v1_to_v2)
-    old = craft()
-    for run in old["runs"]:  # the "v1" layout: runs labelled 'label', not 'treatment'
-        run["label"] = run.pop("treatment")
-    old_path = write(tmp_path / "old.json", old)
-    new = craft()
-    new["schema_version"] = 2
-    res = cli("compare", old_path, write(tmp_path / "new.json", new), "--max-drop", "0", "--format",
-              "json")
+def test_a_v1_file_of_the_previous_release_compares_with_a_v2_file(cli, tmp_path):
+    """A result written by dflbench 0.1.0 (schema 1) migrates on read and aligns with a v2 file."""
+    from dflbench.results import load_result, write_result
+
+    v2 = write_result(load_result(V1_FILE), tmp_path / "v2.json")
+    assert json.loads(v2.read_text())["schema_version"] == 2
+    res = cli("compare", str(V1_FILE), str(v2), "--max-drop", "0", "--format", "json")
     assert res.code == 0, res.err
-    assert len(res.json()["pairs"]) == 6
+    data = res.json()
+    assert data["verdict"] == "ok" and not data["unaligned"]
+    assert {(p["dataset"], p["treatment"]) for p in data["pairs"]} == {
+        (d, t) for d in ("wine", "iris") for t in ("ce", "dual_focal_learnable")}
+    assert all(m["direction"] == "same" for p in data["pairs"] for m in p["metrics"])
+
+
+def test_a_v1_file_of_the_previous_release_shows(cli):
+    res = cli("show", str(V1_FILE), "--format", "markdown")
+    assert res.code == 0, res.err
+    assert "## wine" in res.out and "## iris" in res.out and "learned gamma" in res.out
 
 
 @pytest.mark.parametrize(
@@ -217,7 +217,6 @@ def test_help_documents_the_gate(cli):
         assert needle in res.out
 
 
-@pytest.mark.slow
 def test_a_real_run_compared_with_itself(cli, tiny_suite: Path, tmp_path: Path):
     """The one real (tiny) run: compare reads what run writes."""
     out = tmp_path / "r.json"

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _metrics(path: Path) -> list:
-    return [(r["dataset"], r["treatment"], r["seed"], r["metrics"]) for r in load_result(path).runs]
+    return [(r.dataset, r.label, r.seed, r.metrics) for r in load_result(path).runs]
 
 
 def test_resume_reuses_finished_tasks_and_recomputes_none(cli, tiny_suite: Path, tmp_path: Path):
@@ -36,15 +36,16 @@ def test_resume_reuses_finished_tasks_and_recomputes_none(cli, tiny_suite: Path,
     # A changed configuration is a different task: nothing reused.
     changed = cli("run", "--suite", str(tiny_suite), "--epochs", "2", "--out", str(tmp_path / "c.json"),
                   "--cache-dir", str(cache))
-    assert "reused" not in changed.err
+    assert changed.code == 0 and "reused" not in changed.err
+    assert load_result(tmp_path / "c.json").cache == {"reused": [], "computed": ["iris", "syn"]}
     # --no-resume recomputes; --no-cache neither reads nor writes.
     fresh = cli("run", "--suite", str(tiny_suite), "--no-resume", "--out", str(tmp_path / "d.json"),
                 "--cache-dir", str(cache))
-    assert "reused" not in fresh.err
+    assert fresh.code == 0 and load_result(tmp_path / "d.json").cache["reused"] == []
     empty = tmp_path / "empty-cache"
-    cli("run", "--suite", str(tiny_suite), "--no-cache", "-q", "--cache-dir", str(empty),
-        "--out", str(tmp_path / "e.json"))
-    assert not empty.exists()
+    nc = cli("run", "--suite", str(tiny_suite), "--no-cache", "-q", "--cache-dir", str(empty),
+             "--out", str(tmp_path / "e.json"))
+    assert nc.code == 0 and (tmp_path / "e.json").exists() and not empty.exists()
 
 
 def test_corrupt_cache_entry_is_ignored_and_recomputed(cli, tiny_suite: Path, tmp_path: Path):
@@ -57,26 +58,27 @@ def test_corrupt_cache_entry_is_ignored_and_recomputed(cli, tiny_suite: Path, tm
     assert res.code == 0 and "reused" not in res.err
     assert _metrics(tmp_path / "a.json") == _metrics(tmp_path / "b.json")
     assert all(json.loads(e.read_text())["key"] == e.stem for e in entries)  # rewritten
+    assert json.loads(entries[1].read_text())["result"] != {"rows": "nope"}
 
 
 def test_a_failing_task_is_recorded_and_the_others_finish(cli, tiny_suite: Path, tmp_path: Path, monkeypatch):
-    import dflbench.runner as runner
+    import dflbench.task as task_module
 
-    real = runner.run_task
+    real = task_module.run_task
 
     def flaky(task, *args, **kwargs):
         if task.entry.name == "syn":
             raise OSError("disk vanished")
         return real(task, *args, **kwargs)
 
-    monkeypatch.setattr(runner, "run_task", flaky)
+    monkeypatch.setattr(task_module, "run_task", flaky)
     out = tmp_path / "r.json"
     res = cli("run", "--suite", str(tiny_suite), "--out", str(out), "--no-cache")
     assert res.code == 3
     runs = load_result(out).runs
-    assert {r["status"] for r in runs if r["dataset"] == "iris"} == {"ok"}
-    syn = [r for r in runs if r["dataset"] == "syn"]
-    assert syn and all(r["status"] == "failed" and r["error"] == "OSError: disk vanished" for r in syn)
+    assert {r.status.value for r in runs if r.dataset == "iris"} == {"ok"}
+    syn = [r for r in runs if r.dataset == "syn"]
+    assert syn and all(r.status.value == "failed" and r.error == "OSError: disk vanished" for r in syn)
     assert "failed" in res.err and "disk vanished" in res.err
 
 
@@ -88,6 +90,7 @@ def test_local_process_pool_gives_the_same_metrics(cli, tiny_suite: Path, tmp_pa
     assert _metrics(tmp_path / "serial.json") == _metrics(tmp_path / "pool.json")
 
 
+@pytest.mark.slow
 def test_dask_cluster_on_loopback_gives_the_same_metrics(cli, tiny_suite: Path, tmp_path: Path):
     distributed = pytest.importorskip("distributed")
     cli("run", "--suite", str(tiny_suite), "-q", "--no-cache", "--out", str(tmp_path / "local.json"))
@@ -104,6 +107,7 @@ def test_bad_backend_options(cli):
     assert res.code == 2 and "--scheduler needs --backend dask or ray" in res.err
 
 
+@pytest.mark.slow
 def test_sigint_writes_finished_tasks_and_resume_computes_only_the_rest(tmp_path: Path):
     suite = write_suite(tmp_path / "s.yaml", seeds=1, train={"epochs": 120, "batch_size": 32, "lr": 0.01},
                         datasets=[
@@ -136,6 +140,7 @@ def test_sigint_writes_finished_tasks_and_resume_computes_only_the_rest(tmp_path
     assert json.loads(out.read_text())["complete"] is True
 
 
+@pytest.mark.slow
 def test_ray_backend_gives_the_same_metrics(cli, tiny_suite: Path, tmp_path: Path):
     pytest.importorskip("ray")  # optional extra: pip install 'dflbench[ray]'
     cli("run", "--suite", str(tiny_suite), "-q", "--no-cache", "--out", str(tmp_path / "local.json"))

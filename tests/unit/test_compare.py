@@ -327,21 +327,21 @@ def assert_valid_gfm(text: str) -> int:
 def test_renderers_show_the_same_verdict():
     from rich.console import Console
 
-    from dflbench.report.compare import render_json, render_markdown, render_table
+    from dflbench.report import renderer
 
     cand = result(shift={("wine", "focal"): -0.05}, datasets={"wine": ["0", "1", "2"]})
     c = compare_results(result(), [("cand.json", cand)], ["macro_f1", "ece"], parse_allowance("2%"),
                         per_class=True, baseline_name="base.json")
-    md = render_markdown(c)
+    md = renderer("markdown").comparison(c)
     assert assert_valid_gfm(md) == 4  # files, movers, wine, wine per class
     assert "REGRESSION" in md and "### Did not align" in md and "yeast4" in md
-    data = json.loads(render_json(c))
+    data = json.loads(renderer("json").comparison(c))
     assert data["verdict"] == "regression" and data["max_drop"] == {"text": "2%", "value": 0.02,
                                                                    "relative": True}
     assert {(r["dataset"], r["treatment"], r["metric"]) for r in data["regressions"]} == {
         ("wine", "focal", "macro_f1"), ("wine", "focal", "ece")}
     console = Console(record=True, width=200, color_system=None)
-    console.print(render_table(c))
+    console.print(renderer("table").comparison(c))
     text = console.export_text()
     assert "REGRESSION" in text and "yeast4: only in the baseline base.json" in text
 

@@ -6,12 +6,12 @@ import io
 import json
 from pathlib import Path
 
-import yaml
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dflbench.config import load_suite, parse_suite
-from dflbench.errors import DflbenchError
+from dflbench.errors import DflbenchError, ResultFileError
 from dflbench.results import load_result, parse_result
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=12)
@@ -23,69 +23,6 @@ documents = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-@SETTINGS
-@given(documents)
-def test_any_suite_mapping_is_valid_or_a_dflbench_error(doc):
-    try:
-        suite = parse_suite(doc, source="fuzz.yaml")
-    except DflbenchError as exc:
-        assert str(exc)
-    else:
-        assert suite.datasets and suite.losses
-
-
-@SETTINGS
-@given(st.text(max_size=200))
-def test_any_yaml_text_is_valid_or_a_dflbench_error(tmp_path: Path, text: str):
-    path = tmp_path / "fuzz.yaml"
-    path.write_text(text, encoding="utf-8")
-    try:
-        load_suite(str(path))
-    except DflbenchError:
-        pass
-
-
-@SETTINGS
-@given(documents)
-def test_any_json_document_is_a_valid_result_or_a_dflbench_error(doc):
-    try:
-        result = parse_result(doc, "fuzz.json")
-    except DflbenchError as exc:
-        assert str(exc)
-    else:
-        assert isinstance(result.runs, list)
-
-
-@SETTINGS
-@given(st.binary(max_size=200))
-def test_any_bytes_are_a_valid_result_or_a_dflbench_error(tmp_path: Path, blob: bytes):
-    path = tmp_path / "fuzz.json"
-    path.write_bytes(blob)
-    try:
-        load_result(path)
-    except DflbenchError:
-        pass
-
-
-def test_yaml_tags_are_never_constructed(tmp_path: Path):
-    path = tmp_path / "evil.yaml"
-    path.write_text("!!python/object/new:os.system [echo pwned]\n")
-    try:
-        load_suite(str(path))
-    except DflbenchError as exc:
-        assert "invalid YAML" in str(exc)
-    assert yaml.safe_load("a: 1") == {"a": 1}
-
-
-def test_result_files_are_plain_json(tmp_path: Path):
-    path = tmp_path / "r.json"
-    path.write_text(json.dumps({"schema_version": 1, "__class__": "os.system"}))
-    try:
-        load_result(path)
-    except DflbenchError as exc:
-        assert "missing" in str(exc)
 
 
 def _valid_result() -> dict:
@@ -111,6 +48,69 @@ def _valid_result() -> dict:
     }
 
 
+
+@SETTINGS
+@given(documents)
+@example({"name": "x", "datasets": [{"name": "iris", "source": "sklearn"}], "losses": ["ce"]})
+def test_any_suite_mapping_is_valid_or_a_dflbench_error(doc):
+    try:
+        suite = parse_suite(doc, source="fuzz.yaml")
+    except DflbenchError as exc:
+        assert str(exc).startswith("fuzz.yaml: ") and "\n" not in str(exc)
+    else:
+        assert suite.datasets and suite.losses
+
+
+@SETTINGS
+@given(st.text(max_size=200))
+def test_any_yaml_text_is_valid_or_a_dflbench_error(tmp_path: Path, text: str):
+    path = tmp_path / "fuzz.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        load_suite(str(path))
+    except DflbenchError:
+        pass
+
+
+@SETTINGS
+@given(documents)
+@example(_valid_result())
+def test_any_json_document_is_a_valid_result_or_a_dflbench_error(doc):
+    try:
+        result = parse_result(doc, "fuzz.json")
+    except DflbenchError as exc:
+        assert str(exc).startswith("fuzz.json: ") and "\n" not in str(exc)
+    else:
+        assert result.runs and result.runs[0].dataset == "d"
+
+
+@SETTINGS
+@given(st.binary(max_size=200))
+def test_any_bytes_are_a_valid_result_or_a_dflbench_error(tmp_path: Path, blob: bytes):
+    path = tmp_path / "fuzz.json"
+    path.write_bytes(blob)
+    try:
+        load_result(path)
+    except DflbenchError:
+        pass
+
+
+def test_yaml_tags_are_never_constructed(tmp_path: Path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.yaml"
+    path.write_text(f"!!python/object/apply:os.system ['touch {marker}']\n")
+    with pytest.raises(DflbenchError, match="invalid YAML"):
+        load_suite(str(path))
+    assert not marker.exists()
+
+
+def test_result_files_are_plain_json(tmp_path: Path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"schema_version": 1, "__class__": "os.system"}))
+    with pytest.raises(ResultFileError, match="missing 'dflbench_version'"):
+        load_result(path)
+
+
 def _paths(obj, prefix=()):
     yield prefix
     if isinstance(obj, dict):
@@ -132,8 +132,7 @@ def test_a_damaged_result_renders_or_is_refused_with_one_line(mutations):
     from rich.console import Console
 
     from dflbench.compare import compare_results, parse_allowance
-    from dflbench.report import markdown, table
-    from dflbench.report.compare import render_json, render_markdown, render_table
+    from dflbench.report import renderer
 
     doc = _valid_result()
     for path, delete, value in mutations:
@@ -152,10 +151,11 @@ def test_a_damaged_result_renders_or_is_refused_with_one_line(mutations):
     except DflbenchError:
         return
     console = Console(file=io.StringIO(), width=120)
-    console.print(table.render(result))
-    assert markdown.render(result)
+    console.print(renderer("table").suite(result))
+    assert "# dflbench: " in renderer("markdown").suite(result)
     # compare reads the same files: a damaged candidate against an intact baseline.
     comparison = compare_results(parse_result(_valid_result()), [("damaged.json", result)],
                                  ["macro_f1"], parse_allowance("0.02"), per_class=True)
-    console.print(render_table(comparison))
-    assert render_markdown(comparison) and json.loads(render_json(comparison))
+    console.print(renderer("table").comparison(comparison))
+    assert "## dflbench compare" in renderer("markdown").comparison(comparison)
+    assert json.loads(renderer("json").comparison(comparison))["kind"] == "dflbench-compare"

@@ -1,15 +1,13 @@
-"""Renderers of a :class:`dflbench.compare.Comparison`: rich tables and GitHub-flavoured Markdown.
-
-Both draw from one plain view (:func:`build_view`), so they show the same numbers; nothing here
-computes a delta or a verdict, it only formats what the comparison holds.
+"""The view of a :class:`dflbench.compare.Comparison` every renderer draws: a headline, the files,
+regressions, the biggest movers and one table per dataset. Nothing here computes a delta or a
+verdict; it only selects and formats what the comparison holds.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from dflbench.compare import (
     N_MOVERS,
@@ -20,19 +18,7 @@ from dflbench.compare import (
     Stat,
 )
 from dflbench.metrics import METRICS
-from dflbench.report._view import Cell, TableView
-
-GOOD, BAD, WARN = "good", "bad", "warn"
-
-
-@dataclass
-class ToneCell(Cell):
-    """A cell with a tone (good/bad/warn → green/red/yellow); ``best`` means bold (a mover).
-
-    ``verdict`` cells get an emoji in Markdown, where there is no colour."""
-
-    tone: str = ""
-    verdict: bool = False
+from dflbench.report.cells import BAD, GOOD, WARN, Cell, TableView, fmt_mean_std
 
 
 @dataclass
@@ -68,13 +54,10 @@ def labels(comparison: Comparison) -> dict[str, str]:
     return dict(zip(paths, use))
 
 
-def fmt_mean_std(stat: Stat, n_max: int | None = None, digits: int = 3) -> str:
-    if stat.mean is None:
-        return "—"
-    text = f"{stat.mean:.{digits}f}"
-    if stat.std is not None:
-        text += f" ± {stat.std:.{digits}f}"
-    if n_max is not None and stat.n < n_max:
+def fmt_stat(stat: Stat, n_max: int | None = None, digits: int = 3) -> str:
+    """``mean ± std``, with ``(n=K)`` when only K of ``n_max`` runs had a value."""
+    text = fmt_mean_std(stat.mean, stat.std, digits)
+    if stat.mean is not None and n_max is not None and stat.n < n_max:
         text += f" (n={stat.n})"
     return text
 
@@ -179,7 +162,8 @@ def build_view(comparison: Comparison) -> CompareView:
                                                                for c in comparison.candidates]:
         files_rows.append([Cell(role), Cell(info.path), Cell(info.suite), Cell(str(info.n_seeds)),
                            Cell(info.created), Cell(info.dflbench_version)])
-    files = TableView("Files", ["Role", "File", "Suite", "Seeds", "Created", "dflbench"], files_rows)
+    files = aligned(TableView("Files", ["Role", "File", "Suite", "Seeds", "Created", "dflbench"],
+                              files_rows))
 
     movers = _movers_table(comparison, lab)
     datasets = []
@@ -211,10 +195,10 @@ def _metric_cells(m: MetricDelta | None, n_max: int | None) -> list[Cell]:
         return [Cell("—"), Cell("—"), Cell("—"), Cell("not in file")]
     tone = _tone(m.gain, m.regression, m.direction)
     return [
-        Cell(fmt_mean_std(m.candidate, n_max)),
-        ToneCell(fmt_delta(m.delta), best=m.mover, tone=tone),
+        Cell(fmt_stat(m.candidate, n_max)),
+        Cell(fmt_delta(m.delta), strong=m.mover, tone=tone),
         Cell(fmt_p(m)),
-        ToneCell(verdict_text(m), best=bool(m.regression), tone=tone, verdict=True),
+        Cell(verdict_text(m), strong=bool(m.regression), tone=tone, verdict=True),
     ]
 
 
@@ -245,14 +229,14 @@ def _dataset_table(comparison: Comparison, dataset: str, lab: dict[str, str]) ->
                 pair = by.get((c.path, treatment))
                 m = None if pair is None else next((x for x in pair.metrics if x.metric == metric), None)
                 if m is not None and base_cell is None:
-                    base_cell = fmt_mean_std(m.baseline, comparison.baseline.n_seeds)
+                    base_cell = fmt_stat(m.baseline, comparison.baseline.n_seeds)
                 cells += _metric_cells(m, c.n_seeds)
             row.append(Cell(base_cell or "—"))
             rows.append(row + cells)
     n_b = comparison.baseline.n_seeds
     seeds = ", ".join(f"{lab[c.path]} ({c.n_seeds} seeds)" for c in cands)
-    return TableView(title=f"{dataset}: {base_label} (baseline, {n_b} seeds) vs {seeds}",
-                     columns=columns, rows=rows)
+    return aligned(TableView(title=f"{dataset}: {base_label} (baseline, {n_b} seeds) vs {seeds}",
+                             columns=columns, rows=rows, grouped=True))
 
 
 def _class_cells(d: ClassDelta) -> list[Cell]:
@@ -262,8 +246,8 @@ def _class_cells(d: ClassDelta) -> list[Cell]:
         return GOOD if delta > 0 else BAD
 
     r, f = d.recall_delta, d.f1_delta
-    return [Cell(_mean(d.recall[1])), ToneCell(fmt_delta(r), tone=tone(r)),
-            Cell(_mean(d.f1[1])), ToneCell(fmt_delta(f), tone=tone(f))]
+    return [Cell(_mean(d.recall[1])), Cell(fmt_delta(r), tone=tone(r)),
+            Cell(_mean(d.f1[1])), Cell(fmt_delta(f), tone=tone(f))]
 
 
 def _mean(stat: Stat) -> str:
@@ -299,8 +283,9 @@ def _per_class_table(comparison: Comparison, dataset: str, lab: dict[str, str]) 
             row += [Cell(_mean(base.recall[0]) if base else "—"),
                     Cell(_mean(base.f1[0]) if base else "—")]
             rows.append(row + cells)
-    return TableView(title=f"{dataset}: per-class recall / F1 (means over seeds)",
-                     columns=columns, rows=rows, caption="Δ = candidate − baseline")
+    return aligned(TableView(title=f"{dataset}: per-class recall / F1 (means over seeds)",
+                             columns=columns, rows=rows, caption="Δ = candidate − baseline",
+                             grouped=True))
 
 
 def _movers_table(comparison: Comparison, lab: dict[str, str]) -> TableView | None:
@@ -311,148 +296,26 @@ def _movers_table(comparison: Comparison, lab: dict[str, str]) -> TableView | No
             tone = _tone(m.gain, m.regression, m.direction)
             row: list[Cell] = [Cell(lab[c.path])] if several else []
             row += [Cell(pair.dataset), Cell(pair.treatment), Cell(METRICS[m.metric].title),
-                    Cell(fmt_mean_std(m.baseline)), Cell(fmt_mean_std(m.candidate)),
-                    ToneCell(fmt_delta(m.delta), best=True, tone=tone), Cell(fmt_p(m)),
-                    ToneCell(verdict_text(m), best=bool(m.regression), tone=tone, verdict=True)]
+                    Cell(fmt_stat(m.baseline)), Cell(fmt_stat(m.candidate)),
+                    Cell(fmt_delta(m.delta), strong=True, tone=tone), Cell(fmt_p(m)),
+                    Cell(verdict_text(m), strong=bool(m.regression), tone=tone, verdict=True)]
             rows.append(row)
     if not rows:
         return None
     columns = (["File"] if several else []) + ["Dataset", "Loss", "Metric", "baseline", "candidate",
                                                "Δ", "p", "verdict"]
-    return TableView(title=f"Biggest movers (largest |Δ| on {', '.join(comparison.gated)})",
-                     columns=columns, rows=rows)
-
-
-# ---------------------------------------------------------------------------------------------
-# Rich
-
-
-_STYLE = {GOOD: "green", BAD: "red", WARN: "yellow", "": ""}
-
-
-def _rich_table(view: TableView) -> Any:
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=view.title, caption=view.caption or None, title_justify="left",
-                  caption_justify="left")
-    for i, col in enumerate(view.columns):
-        left = i < 2 or col.startswith("verdict")
-        table.add_column(col, justify="left" if left else "right", no_wrap=i < 2)
-    for r, row in enumerate(view.rows):
-        texts = []
-        for cell in row:
-            style = _STYLE.get(getattr(cell, "tone", ""), "")
-            if cell.best:
-                style = f"bold {style}".strip()
-            texts.append(Text(cell.text, style=style))
-        last_of_group = r + 1 < len(view.rows) and view.rows[r + 1][0].text != ""
-        table.add_row(*texts, end_section=last_of_group)
-    return table
-
-
-def render_table(comparison: Comparison) -> Any:
-    """A rich renderable of the whole comparison."""
-    from rich.console import Group
-    from rich.text import Text
-
-    view = build_view(comparison)
-    parts: list[Any] = [Text(view.headline, style=f"bold {_STYLE[view.headline_tone]}".strip())]
-    parts += [Text(line) for line in view.counts]
-    parts.append(_rich_table(view.files))
-    if view.regressions:
-        parts.append(Text("Regressions", style="bold red"))
-        parts += [Text(f"  {line}", style="red") for line in view.regressions]
-    if view.movers is not None:
-        parts.append(_rich_table(view.movers))
-    for ds in view.datasets:
-        parts.append(Text(f"\n{ds.name}", style="bold"))
-        parts.append(_rich_table(ds.table))
-        if ds.per_class is not None:
-            parts.append(_rich_table(ds.per_class))
-    if view.unaligned:
-        parts.append(Text("\nDid not align (not compared)", style="bold yellow"))
-        parts += [Text(f"  - {line}", style="yellow") for line in view.unaligned]
-    if view.notes:
-        parts.append(Text("\nNotes", style="bold"))
-        parts += [Text(f"  - {line}") for line in view.notes]
-    parts.append(Text(view.legend, style="dim"))
-    return Group(*parts)
-
-
-# ---------------------------------------------------------------------------------------------
-# Markdown
-
-
-_EMOJI = {GOOD: "🟢 ", BAD: "🔴 ", WARN: "🟡 ", "": ""}
-
-
-def _md_view(view: TableView) -> TableView:
-    """Markdown has no colour: verdict cells get an emoji, movers and regressions are bold."""
-    rows = []
-    for row in view.rows:
-        out = []
-        for cell in row:
-            cell = replace(cell, text=cell.text.replace("*", "\\*"))
-            if isinstance(cell, ToneCell) and cell.verdict:
-                cell = replace(cell, text=_EMOJI[cell.tone] + cell.text)
-            out.append(cell)
-        rows.append(out)
-    return TableView(view.title, view.columns, rows, view.caption)
+    return aligned(TableView(title=f"Biggest movers (largest |Δ| on {', '.join(comparison.gated)})",
+                             columns=columns, rows=rows))
 
 
 _NUMERIC = re.compile(r"^([+-]?\d|<\d|—$)")
 
 
-def table(view: TableView) -> str:
-    """``report.markdown.table`` with numeric columns right-aligned and text columns left."""
-    from dflbench.report.markdown import table as gfm_table
-
-    lines = gfm_table(view).split("\n")
-    align = []
+def aligned(view: TableView) -> TableView:
+    """Right-align the columns whose every filled cell reads as a number, left-align the rest."""
+    view.align = []
     for i in range(len(view.columns)):
         texts = [row[i].text for row in view.rows if row[i].text]
         numeric = bool(texts) and all(_NUMERIC.match(t) for t in texts)
-        align.append("---:" if numeric else ":---")
-    lines[1] = "|" + "|".join(align) + "|"
-    return "\n".join(lines)
-
-
-def render_markdown(comparison: Comparison) -> str:
-    """GitHub-flavoured Markdown, ready for ``$GITHUB_STEP_SUMMARY`` or a PR comment."""
-
-    view = build_view(comparison)
-    mark = {GOOD: "✅ ", BAD: "❌ ", "": ""}[view.headline_tone]
-    out = ["## dflbench compare", "", f"**{mark}{view.headline}**", ""]
-    out += [f"- {line}" for line in view.counts]
-    out += ["", table(view.files), ""]
-    if view.regressions:
-        out += ["### Regressions", ""]
-        out += [f"- {line}" for line in view.regressions]
-        out.append("")
-    if view.movers is not None:
-        out += [f"### {view.movers.title}", "", table(_md_view(view.movers)), ""]
-    for ds in view.datasets:
-        out += [f"### {ds.name}", "", f"_{ds.table.title}_", "", table(_md_view(ds.table)), ""]
-        if ds.per_class is not None:
-            out += ["<details><summary>Per-class recall / F1</summary>", "",
-                    table(_md_view(ds.per_class)), "", "</details>", ""]
-    if view.unaligned:
-        out += ["### Did not align (not compared)", ""]
-        out += [f"- {line}" for line in view.unaligned]
-        out.append("")
-    if view.notes:
-        out += ["### Notes", ""]
-        out += [f"- {line}" for line in view.notes]
-        out.append("")
-    out.append(f"_{view.legend}_")
-    return "\n".join(out) + "\n"
-
-
-def render_json(comparison: Comparison) -> str:
-    """The comparison as JSON (sorted keys, finite numbers only)."""
-    import json
-
-    from dflbench.results import finite
-
-    return json.dumps(finite(comparison.to_dict()), sort_keys=True, indent=1, allow_nan=False) + "\n"
+        view.align.append("right" if numeric else "left")
+    return view

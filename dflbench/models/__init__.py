@@ -7,9 +7,9 @@ would be.
 The contract the engine relies on (docs/design.md): a model takes a batch of shape (K, B, *row) —
 rows of the dataset's X, which may be (N, F) tables or (N, C, H, W) images — and returns logits
 (K, B, n_classes); every trainable tensor has K as its leading dimension. Its constructor takes
-keyword arguments only: dflbench's own, :data:`RESERVED` (``n_models``, ``n_features`` — X's second
-axis: features, or channels for images —, ``n_classes``, ``seeds`` one per model, ``head`` one of
-:data:`HEADS`, ``input_shape`` one row's shape; a model declares those it uses), and its own, each
+keyword arguments only: dflbench's own, :data:`RESERVED` (``n_models``; ``n_features``, the number
+of values in one row, C·H·W for images; ``n_classes``; ``seeds``, one per model; ``head``, one of
+:data:`HEADS`; ``input_shape``, one row's shape; a model declares those it uses), and its own, each
 with a default, which a suite may set. A model refusing an input it cannot handle raises ConfigError.
 A model may also define ``forward_backward(x, loss_grad)`` (see :meth:`StackedMLP.forward_backward`)
 to replace autograd in training; without it the engine uses autograd.

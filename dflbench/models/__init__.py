@@ -15,7 +15,8 @@ A model may also define ``forward_backward(x, loss_grad)`` (see :meth:`StackedML
 to replace autograd in training; without it the engine uses autograd.
 
 Adding a model is one file in this package with one ``@MODELS.register("name")`` decorator; every
-module here is imported on first use, and the contract tests iterate over the registry.
+module here is imported on first use, and the contract tests iterate over the registry. Then
+``python -m dflbench.catalog --write`` records it for ``dflbench list`` (a test fails until then).
 """
 
 from __future__ import annotations

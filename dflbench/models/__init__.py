@@ -22,7 +22,10 @@ module here is imported on first use, and the contract tests iterate over the re
 from __future__ import annotations
 
 import importlib
+import math
 import pkgutil
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from torch import nn
 
@@ -32,7 +35,18 @@ from dflbench.registry import Registry
 
 MODELS: Registry[type[nn.Module]] = Registry("model")
 
-__all__ = ["HEADS", "MODELS", "RESERVED", "StackedCNN", "StackedMLP"]
+__all__ = ["HEADS", "MODELS", "RESERVED", "StackedCNN", "StackedMLP", "build_model"]
+
+
+def build_model(name: str, params: Mapping[str, Any], *, n_models: int, input_shape: Sequence[int],
+                n_classes: int, seeds: Sequence[int], head: str = "linear") -> nn.Module:
+    """Model ``name`` for ``n_models`` stacked models on rows of ``input_shape``, with a suite's
+    ``params`` (checked against its signature) and dflbench's own arguments, :data:`RESERVED`,
+    derived here once."""
+    shape = tuple(int(v) for v in input_shape)
+    reserved = {"n_models": n_models, "n_features": math.prod(shape), "n_classes": n_classes,
+                "seeds": list(seeds), "head": head, "input_shape": shape}
+    return MODELS.build(name, dict(params), reserved=reserved)
 
 
 def _discover() -> None:

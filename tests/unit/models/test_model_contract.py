@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import inspect
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from dflbench.errors import ConfigError
-from dflbench.models import HEADS, MODELS, RESERVED
+from dflbench.models import HEADS, MODELS, RESERVED, build_model
 
 K, B, C = 3, 5, 4
 INPUTS = {"table": (6,), "image": (1, 8, 8)}  # one row's shape: features, or (channels, H, W)
 
 
 def build(name: str, shape: tuple[int, ...], seeds: list[int], head: str = "linear", **params):
-    return MODELS.build(name, params, reserved={
-        "n_models": len(seeds), "n_features": int(np.prod(shape)), "n_classes": C,
-        "seeds": seeds, "head": head, "input_shape": shape})
+    return build_model(name, params, n_models=len(seeds), input_shape=shape, n_classes=C,
+                       seeds=seeds, head=head)
 
 
 def _accepts(name: str, shape: tuple[int, ...]) -> bool:
@@ -133,6 +131,19 @@ def test_bad_head_and_seed_count_are_refused(name, shape):
     with pytest.raises(ConfigError, match="invalid head"):
         build(name, shape, [0], head="softmax")
     with pytest.raises(ValueError, match="one seed per model"):
-        MODELS.build(name, {}, reserved={"n_models": 2, "n_features": int(np.prod(shape)),
-                                         "n_classes": C, "seeds": [0], "head": "linear",
-                                         "input_shape": shape})
+        build_model(name, {}, n_models=2, input_shape=shape, n_classes=C, seeds=[0])
+
+
+def test_build_model_gives_every_reserved_argument(monkeypatch):
+    received = {}
+
+    def probe(**kwargs):
+        received.update(kwargs)
+
+    probe.__signature__ = inspect.Signature(  # a model declaring every reserved argument
+        [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in RESERVED])
+    monkeypatch.setitem(MODELS._items, "probe", probe)
+    build_model("probe", {}, n_models=2, input_shape=(1, 4, 3), n_classes=C, seeds=[3, 4])
+    assert set(received) == set(RESERVED)
+    assert received == {"n_models": 2, "n_features": 12, "n_classes": C, "seeds": [3, 4],
+                        "head": "linear", "input_shape": (1, 4, 3)}

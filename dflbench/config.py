@@ -19,6 +19,7 @@ import yaml
 
 from dflbench.augment import Augment
 from dflbench.errors import ConfigError, did_you_mean, unknown
+from dflbench.registry import MODEL_RESERVED
 
 DEFAULT_METRICS = ("macro_f1", "balanced_accuracy", "gmean", "mcc", "minority_recall", "ece")
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -275,8 +276,7 @@ def parse_suite(data: Any, *, source: str = "<dict>") -> Suite:
     if model_name not in MODELS:
         raise mr.fail("name", unknown("model", model_name, MODELS.names()))
     model_params = mr.rest()
-    _check_params(MODELS, model_name, model_params, f"{source}: model",
-                  reserved=("n_features", "n_classes", "n_models", "head", "seeds", "input_shape"))
+    _check_params(MODELS, model_name, model_params, f"{source}: model", reserved=MODEL_RESERVED)
     model = ModelConfig(model_name, model_params)
 
     tr = _Reader(top.get("train", dict, {}), "train", source)

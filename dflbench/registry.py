@@ -14,6 +14,10 @@ from dflbench.errors import ConfigError, did_you_mean, unknown
 
 T = TypeVar("T")
 
+#: The constructor arguments dflbench gives every model (the contract of ``dflbench.models``); a
+#: suite may not set them. Declared here, outside that package, so it can be read without torch.
+MODEL_RESERVED = ("n_models", "n_features", "n_classes", "seeds", "head", "input_shape")
+
 
 class Registry(Generic[T]):
     """Maps names to classes or factories of one kind (losses, datasets, models...)."""

@@ -4,6 +4,7 @@ A suite entry such as ``{name: ce, sampler: smote}`` trains ``ce`` on a training
 SMOTE (Chawla et al., JAIR 2002). Resampling runs on the preprocessed fitting rows only (never on
 the test or validation rows), after imbalance synthesis, once per seed (``random_state = seed``).
 Each factory's keyword parameters are the keys a suite may set; ``random_state`` is dflbench's.
+After adding one, ``python -m dflbench.catalog --write`` records it for ``dflbench list``.
 """
 
 from __future__ import annotations

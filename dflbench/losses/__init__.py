@@ -7,7 +7,8 @@ Public API for your own training code::
     loss = criterion(logits, targets)                  # logits (N, C), targets (N,)
 
 Adding a loss is one file in this package with one ``@LOSSES.register("name")`` decorator; every
-module here is imported on first use, and the contract tests iterate over the registry.
+module here is imported on first use, and the contract tests iterate over the registry. Then
+``python -m dflbench.catalog --write`` records it for ``dflbench list`` (a test fails until then).
 """
 
 from __future__ import annotations

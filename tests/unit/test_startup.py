@@ -1,6 +1,6 @@
 """Start-up stays light: ``dflbench --help`` and ``dflbench list`` import neither torch nor
-scikit-learn (checked in sys.modules of a fresh interpreter, not by timing), and the static
-metadata ``list`` reads instead of importing the registries equals the registries'."""
+scikit-learn (checked in sys.modules of a fresh interpreter, not by timing); the catalog ``list``
+reads instead of the registries is tested in test_catalog.py."""
 
 from __future__ import annotations
 
@@ -43,38 +43,13 @@ def _heavy_modules(argv: list[str] | None) -> list[str]:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("argv", [None, ["--help"], ["run", "--help"], ["list", "losses"],
-                                  ["list", "datasets"], ["list", "suites"], ["list", "metrics"]],
+@pytest.mark.parametrize("argv", [None, ["--help"], ["run", "--help"],
+                                  *(["list", w.value] for w in list_cmd.Listing)],
                          ids=lambda a: "import" if a is None else " ".join(a))
 def test_no_torch_or_sklearn_is_imported(argv):
     assert _heavy_modules(argv) == []
 
 
-def test_static_loss_metadata_equals_the_registry():
-    static = list_cmd.static_loss_rows()
-    assert static is not None, "the static reader fell back to importing: extend it or the loss"
-    assert static == list_cmd.imported_loss_rows()
-
-
-def test_static_dataset_metadata_equals_the_registry():
-    static = list_cmd.static_dataset_rows()
-    assert static is not None, "the static reader fell back to importing"
-    assert static == list_cmd.imported_dataset_rows()
-
-
 def test_static_suite_rows_equal_the_loaded_suites():
     static = list_cmd.static_suite_rows()
     assert static is not None and static == list_cmd.loaded_suite_rows()
-
-
-def test_unreadable_source_falls_back_to_the_registry(monkeypatch, tmp_path):
-    # A loss whose default is computed cannot be read statically: the listing imports instead.
-    (tmp_path / "losses").mkdir()
-    (tmp_path / "losses" / "__init__.py").write_text('RESERVED = ("class_counts", "n_models")\n')
-    (tmp_path / "losses" / "odd.py").write_text(
-        "@LOSSES.register('odd')\nclass Odd(Loss):\n    name = 'odd'\n    title = 't'\n"
-        "    source = 's'\n    def __init__(self, *, k=2 ** 0.5):\n        pass\n")
-    monkeypatch.setattr(list_cmd, "_PACKAGE", tmp_path)
-    assert list_cmd.static_loss_rows() is None
-    monkeypatch.setattr(list_cmd, "imported_loss_rows", lambda: [("from", "the", "registry")])
-    assert list_cmd.loss_rows() == [("from", "the", "registry")]

@@ -1,0 +1,62 @@
+"""Models written for a batch of K independent models trained at once, registered by name.
+
+Every parameter carries a leading model dimension K, so one forward/backward pass trains K models
+whose computations never mix. Each model is initialised from its own seed, exactly as ``nn.Linear``
+would be.
+
+The contract the engine relies on (docs/design.md): a model takes a batch of shape (K, B, *row) —
+rows of the dataset's X, which may be (N, F) tables or (N, C, H, W) images — and returns logits
+(K, B, n_classes); every trainable tensor has K as its leading dimension. Its constructor takes
+keyword arguments only: dflbench's own, :data:`RESERVED` (``n_models``; ``n_features``, the number
+of values in one row, C·H·W for images; ``n_classes``; ``seeds``, one per model; ``head``, one of
+:data:`HEADS`; ``input_shape``, one row's shape; a model declares those it uses), and its own, each
+with a default, which a suite may set. A model refusing an input it cannot handle raises ConfigError.
+A model may also define ``forward_backward(x, loss_grad)`` (see :meth:`StackedMLP.forward_backward`)
+to replace autograd in training; without it the engine uses autograd.
+
+Adding a model is one file in this package with one ``@MODELS.register("name")`` decorator; every
+module here is imported on first use, and the contract tests iterate over the registry. Then
+``python -m dflbench.catalog --write`` records it for ``dflbench list`` (a test fails until then).
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import pkgutil
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from torch import nn
+
+from dflbench.models._common import HEADS
+from dflbench.registry import MODEL_RESERVED as RESERVED
+from dflbench.registry import Registry
+
+MODELS: Registry[type[nn.Module]] = Registry("model")
+
+__all__ = ["HEADS", "MODELS", "RESERVED", "StackedCNN", "StackedMLP", "build_model"]
+
+
+def build_model(name: str, params: Mapping[str, Any], *, n_models: int, input_shape: Sequence[int],
+                n_classes: int, seeds: Sequence[int], head: str = "linear") -> nn.Module:
+    """Model ``name`` for ``n_models`` stacked models on rows of ``input_shape``, with a suite's
+    ``params`` (checked against its signature) and dflbench's own arguments, :data:`RESERVED`,
+    derived here once."""
+    shape = tuple(int(v) for v in input_shape)
+    reserved = {"n_models": n_models, "n_features": math.prod(shape), "n_classes": n_classes,
+                "seeds": list(seeds), "head": head, "input_shape": shape}
+    return MODELS.build(name, dict(params), reserved=reserved)
+
+
+def _discover() -> None:
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
+_discover()
+
+# The model modules register into MODELS, so they can only be imported once it exists.
+from dflbench.models.cnn import StackedCNN  # noqa: E402
+from dflbench.models.mlp import StackedMLP  # noqa: E402

@@ -1,0 +1,149 @@
+"""Contract tests generated from the registry: every model, present and future, is checked here
+before anyone writes a test for it (the contract is in dflbench/models/__init__.py)."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dflbench.errors import ConfigError
+from dflbench.models import HEADS, MODELS, RESERVED, build_model
+
+K, B, C = 3, 5, 4
+INPUTS = {"table": (6,), "image": (1, 8, 8)}  # one row's shape: features, or (channels, H, W)
+
+
+def build(name: str, shape: tuple[int, ...], seeds: list[int], head: str = "linear", **params):
+    return build_model(name, params, n_models=len(seeds), input_shape=shape, n_classes=C,
+                       seeds=seeds, head=head)
+
+
+def _accepts(name: str, shape: tuple[int, ...]) -> bool:
+    """A model may refuse an input it cannot handle, with a ConfigError (cnn refuses tables)."""
+    try:
+        build(name, shape, [0])
+    except ConfigError:
+        return False
+    return True
+
+
+CASES = [pytest.param(name, shape, id=f"{name}-{kind}")
+         for name in MODELS.names() for kind, shape in INPUTS.items() if _accepts(name, shape)]
+WRITTEN_OUT = [c for c in CASES if hasattr(MODELS.get(c.values[0]), "forward_backward")]
+
+
+def _batch(shape: tuple[int, ...], k: int = K, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(k, B, *shape, generator=g), torch.randint(0, C, (k, B), generator=g)
+
+
+@pytest.mark.parametrize("name", MODELS.names())
+def test_takes_a_table_or_an_image_and_its_own_arguments_have_defaults(name):
+    assert any(c.values[0] == name for c in CASES), f"model '{name}' refuses both a table and an image"
+    params = inspect.signature(MODELS.get(name)).parameters.values()
+    assert all(p.kind is p.KEYWORD_ONLY for p in params), "constructor arguments are keyword-only"
+    # A suite may give a model no parameters: only dflbench's own arguments may lack a default.
+    assert {p.name for p in params if p.default is p.empty} <= set(RESERVED)
+    assert {"n_models", "n_classes", "seeds", "head"} <= {p.name for p in params}
+
+
+@pytest.mark.parametrize(("name", "shape"), CASES)
+@pytest.mark.parametrize("head", HEADS)
+def test_logits_are_per_model_and_every_parameter_has_the_model_axis(name, shape, head):
+    model = build(name, shape, [0, 1, 2], head=head)
+    x, _ = _batch(shape)
+    logits = model(x)
+    assert logits.shape == (K, B, C) and logits.dtype == torch.float32
+    assert torch.isfinite(logits).all()
+    if head == "cosine":  # LDAM scales cosines: they must lie in [-1, 1]
+        assert logits.abs().max() <= 1 + 1e-6
+    params = list(model.parameters())
+    assert params and all(p.shape[0] == K for p in params)
+
+
+@pytest.mark.parametrize(("name", "shape"), CASES)
+def test_one_model_per_seed_drawn_as_if_alone(name, shape):
+    stack = build(name, shape, [5, 5, 7])
+    for p in stack.parameters():
+        assert torch.equal(p[0], p[1]), "the same seed must give the same model"
+        assert not torch.equal(p[0], p[2]), "different seeds must give different models"
+    for q, p in zip(build(name, shape, [7]).parameters(), stack.parameters(), strict=True):
+        assert torch.equal(q[0], p[2]), "a stacked model starts where the same model alone does"
+
+
+@pytest.mark.parametrize(("name", "shape"), CASES)
+def test_models_never_mix(name, shape):
+    model = build(name, shape, [0, 1, 2])
+    x, _ = _batch(shape)
+    before = model(x)
+    x[0] += 1.0
+    after = model(x)
+    assert not torch.equal(before[0], after[0])
+    assert torch.equal(before[1:], after[1:]), "one model's input changed another model's logits"
+
+
+def _loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Per-model mean cross-entropy, (K,)."""
+    return F.cross_entropy(logits.transpose(1, 2), targets, reduction="none").mean(1)
+
+
+@pytest.mark.parametrize(("name", "shape"), CASES)
+def test_a_model_trained_in_a_stack_equals_the_same_model_trained_alone(name, shape):
+    x, y = _batch(shape)
+    stack, alone = build(name, shape, [0, 1, 2]), build(name, shape, [1])
+    for model, xs, ys in ((stack, x, y), (alone, x[1:2], y[1:2])):
+        opt = torch.optim.SGD(model.parameters(), lr=0.5)
+        for _ in range(3):
+            opt.zero_grad()
+            _loss(model(xs), ys).sum().backward()
+            opt.step()
+    for q, p in zip(alone.parameters(), stack.parameters(), strict=True):
+        torch.testing.assert_close(p[1], q[0], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(("name", "shape"), WRITTEN_OUT)
+@pytest.mark.parametrize("head", HEADS)
+def test_a_written_out_backward_equals_autograd(name, shape, head):
+    model = build(name, shape, [0, 1, 2], head=head)
+    x, y = _batch(shape)
+
+    def loss_grad(z):
+        with torch.enable_grad():
+            z = z.detach().requires_grad_()
+            losses = _loss(z, y)
+            losses.sum().backward()
+        return losses.detach(), z.grad
+
+    losses = _loss(model(x), y)
+    losses.sum().backward()
+    expected = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad(set_to_none=False)
+    torch.testing.assert_close(model.forward_backward(x, loss_grad), losses.detach())
+    for p, g in zip(model.parameters(), expected, strict=True):
+        torch.testing.assert_close(p.grad, g, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(("name", "shape"), CASES)
+def test_bad_head_and_seed_count_are_refused(name, shape):
+    with pytest.raises(ConfigError, match="invalid head"):
+        build(name, shape, [0], head="softmax")
+    with pytest.raises(ValueError, match="one seed per model"):
+        build_model(name, {}, n_models=2, input_shape=shape, n_classes=C, seeds=[0])
+
+
+def test_build_model_gives_every_reserved_argument(monkeypatch):
+    received = {}
+
+    def probe(**kwargs):
+        received.update(kwargs)
+
+    probe.__signature__ = inspect.Signature(  # a model declaring every reserved argument
+        [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in RESERVED])
+    monkeypatch.setitem(MODELS._items, "probe", probe)
+    build_model("probe", {}, n_models=2, input_shape=(1, 4, 3), n_classes=C, seeds=[3, 4])
+    assert set(received) == set(RESERVED)
+    assert received == {"n_models": 2, "n_features": 12, "n_classes": C, "seeds": [3, 4],
+                        "head": "linear", "input_shape": (1, 4, 3)}

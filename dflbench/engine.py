@@ -20,8 +20,9 @@ What makes it fast (measured on a 2-core machine; engine-notes.md and benchmarks
 - losses give their gradient in closed form (``Loss.loss_and_grad``) from softmax terms computed
   once per step for the whole stack, so no autograd graph is built for them;
 - the narrow output layer is computed class-major (``dflbench.models.StackedMLP``);
-- glibc's malloc is told to keep freed buffers (:func:`tune_malloc`), which removes the page
-  faults of re-allocating the same activations every step;
+- glibc's malloc may be told to keep freed buffers, which removes the page faults of
+  re-allocating the same activations every step: a process-wide setting, so the library never
+  applies it; the CLI and the executors' worker processes do (:mod:`dflbench.settings`);
 - each stack is split into :data:`STACK_PARTS` sub-stacks trained at once in threads.
 
 Inputs may be tables (N, F) or images (N, C, H, W): each model's minibatch is gathered along the
@@ -105,39 +106,6 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-_MALLOC_TUNED = False
-
-
-def tune_malloc() -> bool:
-    """Keep freed buffers in the process instead of returning them to the OS (glibc only).
-
-    By default glibc serves allocations above a (dynamic) threshold with ``mmap`` and unmaps them
-    on free, so every training step re-faults the pages of its activations and gradients
-    (hundreds of page faults per step; engine-notes.md). Raising ``M_MMAP_THRESHOLD`` to its
-    maximum (32 MiB) and ``M_TRIM_THRESHOLD`` lets freed buffers be reused. Process-wide and
-    idempotent; returns whether it applied. ``DFLBENCH_NO_MALLOPT=1`` turns it off.
-    """
-    global _MALLOC_TUNED
-    if _MALLOC_TUNED:
-        return True
-    import os
-    import sys
-
-    if not sys.platform.startswith("linux") or os.environ.get("DFLBENCH_NO_MALLOPT"):
-        return False
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        m_trim_threshold, m_mmap_threshold = -1, -3
-        ok = libc.mallopt(m_mmap_threshold, 32 << 20) == 1
-        ok = libc.mallopt(m_trim_threshold, 256 << 20) == 1 and ok
-    except (OSError, AttributeError):  # not glibc (e.g. musl): nothing to tune
-        return False
-    _MALLOC_TUNED = ok
-    return ok
-
-
 #: Sub-stacks per stack. Fixed, not the number of free cores: a batched matmul or a vectorised
 #: kernel may round differently for another stack size, so a split that followed the machine
 #: would make results depend on it (and on --jobs). Measured on the 2-core machine
@@ -167,7 +135,6 @@ def train_models(
     (the losses, mostly) another trains the next one. ``on_epoch(n_models)`` is called
     (serialised) after each epoch of each sub-stack.
     """
-    tune_malloc()
     heads = {t.label: LOSSES.get(t.loss).head for t in treatments}
     parts: list[tuple[str, list[Treatment], list[int]]] = []
     for head in dict.fromkeys(heads.values()):

@@ -4,7 +4,7 @@ Every parameter carries a leading model dimension K, so one forward/backward pas
 whose computations never mix (``torch.baddbmm`` multiplies each model's activations by its own
 weights). Each model is initialised from its own seed, exactly as ``nn.Linear`` would be.
 
-The contract the engine relies on (docs/design.md, engine-notes.md): a model takes a batch of
+The contract the engine relies on (docs/design.md, docs/engine.md): a model takes a batch of
 shape (K, B, *row) — rows of the dataset's X, which may be (N, F) tables or (N, C, H, W) images —
 and returns logits (K, B, n_classes); every trainable tensor has K as its leading dimension. The
 reserved constructor arguments are ``n_models``, ``n_features`` (X's second axis: features, or
@@ -63,7 +63,7 @@ class StackedMLP(nn.Module):
     Hidden layers are stored as (K, fan_in, fan_out) and computed as ``h W + b``. The output layer
     is stored class-major, (K, C, fan_in) like ``nn.Linear``, and computed as ``(W h^T)^T``: with
     few classes, a batched matmul whose *rows* are the classes ran 1.7-2.2x faster on the project's
-    machine than one whose columns are (a 5-column-wide output ran at 4 GFLOP/s, engine-notes.md).
+    machine than one whose columns are (a 5-column-wide output ran at 4 GFLOP/s, docs/engine.md).
     :meth:`layers` gives every layer in ``nn.Linear``'s layout.
     """
 
@@ -170,7 +170,7 @@ class StackedCNN(nn.Module):
     (padding 1), ReLU and 2×2 max-pooling, then a linear (or cosine) head.
 
     Input (K, B, C, H, W) → logits (K, B, n_classes). The K models run as one grouped convolution
-    (``groups=K``, models stacked as channel groups; engine-notes.md measured 2.4× over one model at
+    (``groups=K``, models stacked as channel groups; docs/engine.md: 2.4× over one model at
     a time for a tiny CNN on digits), so their computations never mix. Each model is initialised
     from its own seed as ``nn.Conv2d``/``nn.Linear`` would be.
     """

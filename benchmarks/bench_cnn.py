@@ -23,6 +23,7 @@ from dflbench.config import ModelConfig, TrainConfig, parse_suite
 from dflbench.engine import Treatment, train_models
 from dflbench.metrics import compute_metrics
 from dflbench.runner import available_cores, prepare
+from dflbench.settings import apply_process_settings
 
 LOSSES = ["ce", "weighted_ce", "dual_ce", "focal", "dual_focal", "dual_focal_learnable"]
 SEEDS = [0, 1, 2, 3, 4]
@@ -34,6 +35,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    apply_process_settings()  # as `dflbench run` does: comparable figures
     suite = parse_suite({
         "name": "bench-cnn", "seeds": 5, "model": {"name": "cnn", "channels": [16, 32]},
         "train": {"epochs": args.epochs, "batch_size": 64, "lr": 2e-3},

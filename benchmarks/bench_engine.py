@@ -175,12 +175,12 @@ def main(argv: list[str] | None = None) -> None:
 
     import torch
 
-    from dflbench.engine import tune_malloc
     from dflbench.runner import available_cores
+    from dflbench.settings import apply_process_settings
 
     workers = args.workers or available_cores()
     torch.set_num_threads(args.threads)
-    tune_malloc()
+    apply_process_settings()  # as `dflbench run` does: comparable figures
     hidden = (64, 64)
     X, y, X_test, y_test = make_data(args.rows, args.rows // 4, args.features)
     seeds = list(range(args.seeds))

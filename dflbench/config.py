@@ -22,6 +22,8 @@ from dflbench.errors import ConfigError, did_you_mean, unknown
 from dflbench.registry import MODEL_RESERVED
 
 DEFAULT_METRICS = ("macro_f1", "balanced_accuracy", "gmean", "mcc", "minority_recall", "ece")
+# Declared here only (torch-free, for validating suites); the engine implements each name
+# (dflbench/engine/optim.py, dflbench/engine/stopping.py) and its tests run every one.
 OPTIMIZERS = ("adam", "adamw", "sgd")
 MONITORS = ("macro_f1", "loss")
 

@@ -57,8 +57,11 @@ class ProcessPoolExecutor(Executor):
         import concurrent.futures
         import multiprocessing
 
+        from dflbench.settings import apply_process_settings
+
         self.pool = concurrent.futures.ProcessPoolExecutor(
-            max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+            max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+            initializer=apply_process_settings)
         self.concurrency = jobs
 
     def run(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Outcome]:
@@ -97,7 +100,7 @@ class DaskExecutor(Executor):
     def run(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Outcome]:
         from distributed import as_completed
 
-        futures = {self.client.submit(fn, item, pure=False): i for i, item in enumerate(items)}
+        futures = {self.client.submit(_apply, fn, item, pure=False): i for i, item in enumerate(items)}
         for future in as_completed(futures):
             if future.status == "error":
                 yield futures[future], None, future.exception()
@@ -143,6 +146,11 @@ class RayExecutor(Executor):
 
 
 def _apply(fn: Callable[[Any], Any], item: Any) -> Any:
+    """``fn(item)`` in a worker process of Dask or Ray, whose start-up is not ours to hook: the
+    process-wide settings are applied before the first task (idempotent)."""
+    from dflbench.settings import apply_process_settings
+
+    apply_process_settings()
     return fn(item)
 
 

@@ -34,7 +34,9 @@ from dflbench.cli import compare, list_cmd, run, show  # noqa: E402,F401  (regis
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point; it owns the process, so it applies the process-wide settings."""
     from dflbench.cli._common import run_app
+    from dflbench.settings import apply_process_settings
 
+    apply_process_settings()
     run_app(typer.main.get_command(app), argv)

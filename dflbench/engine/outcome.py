@@ -1,0 +1,96 @@
+"""What training produced, per model: test-set probabilities, how training ended, learned
+loss parameters with their trajectory (e.g. γ of the learnable Dual Focal Loss, epoch by epoch)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from dflbench.engine.inputs import Treatment
+from dflbench.engine.stopping import StopRecord
+from dflbench.losses import Loss
+
+
+@dataclass
+class ModelOutcome:
+    """What training one model produced."""
+
+    treatment: str
+    seed: int
+    status: str  # "ok" | "diverged"
+    epochs_run: int
+    best_epoch: int | None
+    seconds: float
+    stack_size: int
+    proba: np.ndarray | None  # test-set class probabilities (N_test, C); None if diverged
+    learned: dict[str, dict[str, Any]] = field(default_factory=dict)
+    error: str | None = None
+
+
+@torch.no_grad()
+def predict_proba(model: torch.nn.Module, losses: Sequence[Loss], slices: Sequence[slice],
+                  X_test: np.ndarray, device: torch.device) -> np.ndarray:
+    """Every stacked model's class probabilities on the test rows, (K, N_test, C) float64; each
+    loss turns its models' logits into probabilities its own way (e.g. LDAM's scaled softmax)."""
+    model.eval()
+    Xt = torch.as_tensor(X_test, device=device)
+    logits = model(Xt.unsqueeze(0).expand(slices[-1].stop, *Xt.shape))
+    proba = torch.cat([loss.probabilities(logits[sl]) for loss, sl in zip(losses, slices)])
+    return proba.double().cpu().numpy()
+
+
+class LearnedParameters:
+    """The learned parameters of each stacked model's loss, recorded after every epoch it trains."""
+
+    def __init__(self, losses: Sequence[Loss], slices: Sequence[slice]) -> None:
+        self.losses, self.slices = losses, slices
+        self.trajectory: list[list[dict[str, float]]] = [[] for _ in range(slices[-1].stop)]
+
+    def current(self) -> list[dict[str, float]]:
+        """Each model's learned values now (an empty dict for a loss without any)."""
+        values: list[dict[str, float]] = [{} for _ in self.trajectory]
+        for loss, sl in zip(self.losses, self.slices):
+            for name, tensor in loss.learned().items():
+                flat = tensor.detach().float().cpu().reshape(-1).expand(sl.stop - sl.start)
+                for i, v in zip(range(sl.start, sl.stop), flat.tolist()):
+                    values[i][name] = v
+        return values
+
+    def record(self, trained: Tensor) -> None:
+        """Append the current values of the models that trained this epoch (``trained``, (K,))."""
+        for i, values in enumerate(self.current()):
+            if trained[i] and values:
+                self.trajectory[i].append(values)
+
+    def outcomes(self) -> list[dict[str, dict[str, Any]]]:
+        """Each model's ``{name: {"value": final value, "trajectory": [per epoch]}}``."""
+        return [{name: {"value": value, "trajectory": [step[name] for step in steps]}
+                 for name, value in final.items()}
+                for final, steps in zip(self.current(), self.trajectory)]
+
+
+def build_outcomes(treatments: Sequence[Treatment], seeds: Sequence[int], proba: np.ndarray,
+                   stops: Sequence[StopRecord], learned: Sequence[dict[str, dict[str, Any]]],
+                   seconds: float) -> list[ModelOutcome]:
+    """One outcome per stacked model, in the stack's (treatment, seed) order; ``seconds`` is the
+    stack's training time, shared equally."""
+    k = len(stops)
+    outcomes = []
+    for i, stop in enumerate(stops):
+        div = stop.diverged_at
+        outcomes.append(ModelOutcome(
+            treatment=treatments[i // len(seeds)].label, seed=seeds[i % len(seeds)],
+            status="diverged" if div else "ok",
+            epochs_run=stop.epochs_run,
+            best_epoch=stop.best_epoch,
+            seconds=seconds / k, stack_size=k,
+            proba=None if div else proba[i],
+            learned=learned[i],
+            error=f"training loss became non-finite in epoch {div}" if div else None,
+        ))
+    return outcomes

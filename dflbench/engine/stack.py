@@ -1,0 +1,156 @@
+"""One stack: K models of one head trained at once, one optimizer step for all, epoch by epoch.
+
+Members are (treatment, seed) in treatment-major order. Each keeps its own seeded initialisation
+and its own minibatch order, and each is scored by its own loss (every loss reduces over samples
+only, giving one loss per model), so a model trained inside the stack follows the same trajectory
+as the same model trained alone.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from dflbench.augment import augment_batch
+from dflbench.config import ModelConfig, TrainConfig
+from dflbench.engine.inputs import TrainData, Treatment
+from dflbench.engine.optim import FlatOptimizer, FlatParameters
+from dflbench.engine.outcome import LearnedParameters, ModelOutcome, build_outcomes, predict_proba
+from dflbench.engine.parallel import Stopped
+from dflbench.engine.stopping import Stopping, validation_score
+from dflbench.losses import Loss
+from dflbench.losses._base import Softmax
+from dflbench.models import MODELS
+
+
+class Stack:
+    """One stack of models sharing a head, with its flat parameters and optimizer."""
+
+    def __init__(self, data: TrainData, treatments: list[Treatment], losses: list[Loss],
+                 seeds: Sequence[int], head: str, model_cfg: ModelConfig, train_cfg: TrainConfig,
+                 device: torch.device) -> None:
+        self.data = data
+        self.treatments = treatments
+        self.seeds = list(seeds)
+        self.cfg = train_cfg
+        self.device = device
+        per = len(self.seeds)
+        self.k = len(treatments) * per
+        self.slices = [slice(i * per, (i + 1) * per) for i in range(len(treatments))]
+        self.losses = [loss.to(device) for loss in losses]
+        self.model = MODELS.build(
+            model_cfg.name, dict(model_cfg.params),
+            reserved={"n_models": self.k, "n_features": int(np.prod(data.X_train.shape[1:])),
+                      "input_shape": tuple(data.X_train.shape[1:]),
+                      "n_classes": data.n_classes, "head": head,
+                      "seeds": self.seeds * len(treatments)},
+        ).to(device)
+        # Every trainable tensor has a leading model dimension; a loss's rows start at its slice.
+        entries = [(p, 0, True) for p in self.model.parameters()]
+        for loss, sl in zip(self.losses, self.slices):
+            entries += [(p, sl.start, False) for p in loss.parameters()]
+        self.flat = FlatParameters(entries, self.k, device)
+        self.optimizer = FlatOptimizer(self.flat, train_cfg)
+        # A model may write its own backward pass (StackedMLP does); otherwise autograd runs it.
+        self.forward_backward = getattr(self.model, "forward_backward", None)
+
+    def run(self, on_epoch: Callable[[int], None] | None,
+            stop: threading.Event | None = None) -> list[ModelOutcome]:
+        """Train the stack; ``stop``, once set, ends training at the next step (:class:`Stopped`)."""
+        started = time.perf_counter()
+        validation = self._validation_rows()
+        stopping = Stopping(self.flat, self.k, self.cfg.early_stopping if validation else None)
+        learned = LearnedParameters(self.losses, self.slices)
+        X = torch.as_tensor(self.data.X_train, device=self.device)
+        y = torch.as_tensor(self.data.y_train, dtype=torch.long, device=self.device)
+        # Each model's own minibatch order, as a model trained alone would draw it.
+        orders = [torch.Generator().manual_seed(int(s)) for s in self.seeds * len(self.treatments)]
+        for epoch in range(1, self.cfg.epochs + 1):
+            epoch_loss = self._epoch(epoch, X, y, orders, stop)
+            learned.record(~stopping.frozen)
+            score = self._validate(*validation) if validation else None
+            if stopping.after_epoch(epoch, epoch_loss, score).any():
+                self.optimizer.freeze(stopping.frozen)
+            if on_epoch is not None:
+                on_epoch(self.k)
+            if stopping.frozen.all():
+                break
+        stops = stopping.finish()
+        seconds = time.perf_counter() - started
+        proba = predict_proba(self.model, self.losses, self.slices, self.data.X_test, self.device)
+        return build_outcomes(self.treatments, self.seeds, proba, stops, learned.outcomes(), seconds)
+
+    def _epoch(self, epoch: int, X: Tensor, y: Tensor, orders: list[torch.Generator],
+               stop: threading.Event | None) -> Tensor:
+        """One epoch over the training rows ``X`` (N, ...), ``y`` (N,), each model in its own
+        order; returns each model's summed minibatch losses (K,)."""
+        cfg, k = self.cfg, self.k
+        for loss in self.losses:
+            loss.start_epoch(epoch - 1, cfg.epochs)
+        self.model.train()
+        n, row = X.shape[0], X.shape[1:]
+        perms = torch.stack([torch.randperm(n, generator=g) for g in orders]).to(self.device)
+        targets = y[perms]  # (K, n): every model's targets in its own order
+        epoch_loss = torch.zeros(k, device=self.device)
+        for start in range(0, n, cfg.batch_size):
+            if stop is not None and stop.is_set():
+                raise Stopped
+            idx = perms[:, start:start + cfg.batch_size]
+            xb = X.index_select(0, idx.reshape(-1)).view(k, idx.shape[1], *row)
+            if cfg.augment.active:
+                xb = augment_batch(xb, orders, cfg.augment)
+            epoch_loss += self._step(xb, targets[:, start:start + cfg.batch_size].contiguous())
+        return epoch_loss
+
+    def _step(self, xb: Tensor, targets: Tensor) -> Tensor:
+        """One optimizer step on minibatch (K, B, ...) with targets (K, B); returns losses (K,)."""
+        flat = self.flat
+        flat.zero_grad()
+        if self.forward_backward is not None:
+            per_model = self.forward_backward(xb, lambda z: self._loss_grad(z, targets))
+        else:
+            logits = self.model(xb)
+            per_model, grad = self._loss_grad(logits.detach(), targets)
+            logits.backward(grad)
+        flat.check_grads()
+        self.optimizer.step()
+        return per_model
+
+    def _loss_grad(self, logits: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
+        """Per-model losses (K,) and the gradient of their sum w.r.t. the (K, B, C) logits; the
+        loss parameters' gradients are accumulated too. Each loss uses its closed form when it
+        has one (a few fused operations instead of an autograd graph), else autograd."""
+        softmax = Softmax.of(logits, targets)  # shared: computed once for the whole stack
+        if len(self.losses) == 1:
+            return self.losses[0].loss_and_grad(logits, targets, softmax)
+        grad = torch.empty_like(logits)  # in the logits' layout (class-major for StackedMLP)
+        values = [loss.loss_and_grad(logits[sl], targets[sl], softmax.rows(sl), out=grad[sl])[0]
+                  for loss, sl in zip(self.losses, self.slices)]
+        return torch.cat(values), grad
+
+    def _validation_rows(self) -> tuple[Tensor, Tensor] | None:
+        """The validation rows, repeated for every model (K, N, ...), and their targets (N,);
+        None without early stopping or without rows to validate on."""
+        X_val, y_val = self.data.X_val, self.data.y_val
+        if self.cfg.early_stopping is None or X_val is None or len(X_val) == 0:
+            return None
+        Xv = torch.as_tensor(X_val, device=self.device)
+        return (Xv.unsqueeze(0).expand(self.k, *Xv.shape),
+                torch.as_tensor(y_val, dtype=torch.long, device=self.device))
+
+    @torch.no_grad()
+    def _validate(self, Xv: Tensor, yv: Tensor) -> Tensor:
+        """Per-model validation score, higher is better."""
+        assert self.cfg.early_stopping is not None
+        self.model.eval()
+        return validation_score(self.cfg.early_stopping.monitor, self.model(Xv), yv,
+                                self.data.n_classes, self._losses)
+
+    def _losses(self, logits: Tensor, targets: Tensor) -> Tensor:
+        """Per-model losses (K,) for per-model targets (K, N), without gradients (validation)."""
+        return torch.cat([loss(logits[sl], targets[sl]) for loss, sl in zip(self.losses, self.slices)])

@@ -24,9 +24,9 @@ from dflbench.task import TaskOutput
 
 #: The package's files and folders whose code decides a task's numbers: data preparation, the
 #: engine, losses, models, samplers, metrics, and the records a task returns.
-FINGERPRINTED = ("augment.py", "config.py", "datasets", "engine", "engine.py", "imbalance.py",
-                 "losses", "metrics.py", "models", "models.py", "prepare.py", "preprocess.py",
-                 "registry.py", "results/model.py", "samplers.py", "task.py")
+FINGERPRINTED = ("augment.py", "config.py", "datasets", "engine", "imbalance.py", "losses",
+                 "metrics.py", "models", "params.py", "prepare.py", "preprocess.py", "registry.py",
+                 "results/model.py", "samplers.py", "task.py")
 
 
 def default_cache_dir() -> Path:

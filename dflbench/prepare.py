@@ -142,13 +142,12 @@ def check_losses(suite: Suite, task: PreparedTask) -> None:
 
 def check_model(suite: Suite, task: PreparedTask) -> None:
     """Build the suite's model once for this dataset's shape, so a mismatch fails before training."""
-    from dflbench.models import MODELS
+    from dflbench.models import build_model
 
-    shape = task.data.X_train.shape[1:]
     try:
-        MODELS.build(suite.model.name, dict(suite.model.params), reserved={
-            "n_models": 1, "n_features": int(np.prod(shape)), "input_shape": tuple(shape),
-            "n_classes": len(task.class_names), "seeds": [0]})
+        build_model(suite.model.name, suite.model.params, n_models=1,
+                    input_shape=task.data.X_train.shape[1:], n_classes=len(task.class_names),
+                    seeds=[0])
     except (DflbenchError, ValueError, TypeError) as exc:
         raise ConfigError(f"{suite.source}: model '{suite.model.name}' on dataset "
                           f"'{task.entry.name}': {exc}") from None

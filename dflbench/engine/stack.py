@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -25,7 +24,7 @@ from dflbench.engine.parallel import Stopped
 from dflbench.engine.stopping import Stopping, validation_score
 from dflbench.losses import Loss
 from dflbench.losses._base import Softmax
-from dflbench.models import MODELS
+from dflbench.models import build_model
 
 
 class Stack:
@@ -43,13 +42,9 @@ class Stack:
         self.k = len(treatments) * per
         self.slices = [slice(i * per, (i + 1) * per) for i in range(len(treatments))]
         self.losses = [loss.to(device) for loss in losses]
-        self.model = MODELS.build(
-            model_cfg.name, dict(model_cfg.params),
-            reserved={"n_models": self.k, "n_features": int(np.prod(data.X_train.shape[1:])),
-                      "input_shape": tuple(data.X_train.shape[1:]),
-                      "n_classes": data.n_classes, "head": head,
-                      "seeds": self.seeds * len(treatments)},
-        ).to(device)
+        self.model = build_model(
+            model_cfg.name, model_cfg.params, n_models=self.k, input_shape=data.X_train.shape[1:],
+            n_classes=data.n_classes, seeds=self.seeds * len(treatments), head=head).to(device)
         # Every trainable tensor has a leading model dimension; a loss's rows start at its slice.
         entries = [(p, 0, True) for p in self.model.parameters()]
         for loss, sl in zip(self.losses, self.slices):

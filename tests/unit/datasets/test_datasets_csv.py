@@ -199,8 +199,9 @@ def test_missing_drop_can_leave_one_class(tmp_path):
 
 
 def test_labels_are_stable_and_ints(table):
-    ds = load("people", path=str(table), target="label")
-    assert ds.y.dtype == np.int64
+    a, b = (load("people", path=str(table), target="label") for _ in range(2))
+    assert a.y.dtype == np.int64 and np.array_equal(a.y, b.y)
+    assert a.class_names == b.class_names == ("maybe", "no", "yes")  # sorted label values
 
 
 def test_os_error_while_reading(table, monkeypatch):

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from dflbench.errors import ConfigError, DataError, unknown
+from dflbench.params import POSITIVE_INT, Rule
 
 PROFILES = ("exponential", "step")
 KEYS = ("profile", "ratio", "mu", "min_count", "counts")
@@ -115,21 +116,16 @@ class ImbalanceSpec:
         return np.minimum(np.maximum(wanted, self.min_count), avail)
 
 
-def _number(key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ConfigError(f"imbalance {key} must be a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ConfigError(f"imbalance {key} must be finite, got {value}")
-    return value
+#: The rules of an imbalance specification's values (its keys and profiles are checked by name).
+RULES = {"ratio": Rule(float, ge=1), "mu": Rule(float, gt=0, le=1), "min_count": POSITIVE_INT,
+         "count": POSITIVE_INT}
 
 
-def _count(what: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ConfigError(f"{what} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ConfigError(f"{what} must be at least {minimum}, got {value}")
-    return int(value)
+def _value(key: str, value: Any, name: str | None = None) -> Any:
+    """``value`` checked against the rule of ``key`` (numpy scalars read as Python numbers)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return RULES[key].check(value, name or f"imbalance {key}")
 
 
 def _class_index(label: Any, class_names: Sequence[str]) -> int:
@@ -190,7 +186,7 @@ def _counts_spec(raw: Any, class_names: tuple[str, ...]) -> ImbalanceSpec:
                 f"(as {keys[c]!r} and {label!r})"
             )
         keys[c] = label
-        resolved[c] = _count(f"imbalance count for class '{class_names[c]}'", n, 1)
+        resolved[c] = _value("count", n, f"imbalance count for class '{class_names[c]}'")
     return ImbalanceSpec(
         profile="counts", class_names=class_names, counts=tuple(sorted(resolved.items()))
     )
@@ -202,17 +198,9 @@ def _profile_spec(
     """An exponential or step profile: its ratio, min_count and (for step) mu, checked."""
     if "ratio" not in spec:
         raise ConfigError(f"imbalance profile {profile} needs a ratio (largest / smallest class)")
-    ratio = _number("ratio", spec["ratio"])
-    if ratio < 1:
-        raise ConfigError(f"imbalance ratio must be at least 1 (largest / smallest), got {ratio:g}")
-    min_count = _count("imbalance min_count", spec.get("min_count", DEFAULT_MIN_COUNT), 1)
-    mu = None
-    if profile == "step":
-        mu = _number("mu", spec.get("mu", DEFAULT_MU))
-        if not 0 < mu <= 1:
-            raise ConfigError(
-                f"imbalance mu (fraction of minority classes) must be in (0, 1], got {mu:g}"
-            )
+    ratio = _value("ratio", spec["ratio"])
+    min_count = _value("min_count", spec.get("min_count", DEFAULT_MIN_COUNT))
+    mu = _value("mu", spec.get("mu", DEFAULT_MU)) if profile == "step" else None
     return ImbalanceSpec(
         profile=profile, class_names=class_names, ratio=ratio, mu=mu, min_count=min_count
     )

@@ -41,8 +41,8 @@ class Rule:
 
     ``kind`` is int, float (integers accepted), str, bool, list or dict; ``ge``/``gt``/``le``/``lt``
     bound a number (or a list's items, with ``items``); ``choices`` lists the valid values;
-    ``nullable`` admits None; ``items`` is the rule of each element of a list, ``min_items`` its
-    shortest length.
+    ``nullable`` admits None; ``items`` is the rule of each element of a list; ``min_len`` the
+    shortest length of a list or string.
     """
 
     kind: type
@@ -53,15 +53,21 @@ class Rule:
     choices: tuple[Any, ...] | None = None
     nullable: bool = False
     items: Rule | None = None
-    min_items: int = 0
+    min_len: int = 0
 
     def describe(self) -> str:
         """What is valid, in words: ``an integer >= 1``, ``a number in (0, 1)``, ``one of a, b``."""
         if self.choices is not None:
             text = "one of " + ", ".join(str(c) for c in self.choices)
-        elif self.kind is list and self.items is not None:
-            text = ("a non-empty list" if self.min_items else "a list") + " of " + \
-                self.items.describe().replace("an integer", "integers").replace("a number", "numbers")
+        elif self.kind is list:
+            text = "a non-empty list" if self.min_len else "a list"
+            if self.items is not None and self.items.choices is not None:
+                text += ", each " + self.items.describe()
+            elif self.items is not None:
+                text += " of " + self.items.describe().replace("an integer", "integers")\
+                    .replace("a number", "numbers")
+        elif self.kind is str and self.min_len:
+            text = "a non-empty string"
         else:
             text = _TYPE_NAMES.get(self.kind, self.kind.__name__) + self._range()
         return text + (" or null" if self.nullable else "")
@@ -104,12 +110,12 @@ class Rule:
         if self.kind is float:
             if not isinstance(value, Real) or not math.isfinite(float(value)):
                 return False
-        elif not isinstance(value, self.kind):
+        elif not isinstance(value, (list, tuple) if self.kind is list else self.kind):
             return False
         if self.choices is not None and value not in self.choices:
             return False
-        if self.kind is list:
-            return len(value) >= self.min_items
+        if self.kind in (list, str):
+            return len(value) >= self.min_len
         return not isinstance(value, (int, float)) or self._in_range(float(value))
 
     def _in_range(self, x: float) -> bool:
@@ -121,11 +127,6 @@ class Rule:
 #: Rules used in several places.
 POSITIVE_INT = Rule(int, ge=1)
 FRACTION = Rule(float, gt=0, lt=1)
-
-
-def check_all(rules: dict[str, Rule], params: dict[str, Any], where: str) -> dict[str, Any]:
-    """``params`` with every key that has a rule checked (and coerced) against it."""
-    return {k: rules[k].check(v, f"{where}{k}") if k in rules else v for k, v in params.items()}
 
 
 def choices(values: Sequence[str]) -> Rule:

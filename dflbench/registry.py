@@ -1,16 +1,19 @@
 """A small named registry: one decorator, one explicit name, duplicates fail loudly.
 
 Parameters passed to ``build`` are checked against the registered callable's signature, so a typo in
-a suite file is an error that lists the valid parameters (habit 5 of docs/design.md).
+a suite file is an error that lists the valid parameters, and against the parameter rules the
+decorator declares (:class:`dflbench.params.Rule`: type, range, choices), so a bad value is an
+error in the one shape of :mod:`dflbench.params` (docs/design.md).
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 from dflbench.errors import ConfigError, did_you_mean, unknown
+from dflbench.params import Rule
 
 T = TypeVar("T")
 
@@ -25,14 +28,17 @@ class Registry(Generic[T]):
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._items: dict[str, T] = {}
+        self._rules: dict[str, dict[str, Rule]] = {}
 
-    def register(self, name: str) -> Callable[[T], T]:
-        """Decorator registering ``obj`` under ``name``; a second registration of a name raises."""
+    def register(self, name: str, *, rules: Mapping[str, Rule] | None = None) -> Callable[[T], T]:
+        """Decorator registering ``obj`` under ``name`` with the rules its parameters must follow;
+        a second registration of a name raises."""
 
         def decorate(obj: T) -> T:
             if name in self._items:
                 raise RuntimeError(f"{self.kind} '{name}' is registered twice")
             self._items[name] = obj
+            self._rules[name] = dict(rules or {})
             return obj
 
         return decorate
@@ -53,8 +59,15 @@ class Registry(Generic[T]):
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
 
-    def check_params(self, name: str, params: dict[str, Any], *, reserved: tuple[str, ...] = ()) -> None:
-        """Raise ConfigError if ``params`` holds a key the entry's signature does not accept.
+    def rules(self, name: str) -> dict[str, Rule]:
+        """The rules entry ``name`` declared for its parameters."""
+        self.get(name)
+        return self._rules.get(name, {})
+
+    def check_params(self, name: str, params: dict[str, Any], *,
+                     reserved: tuple[str, ...] = ()) -> dict[str, Any]:
+        """``params`` checked: every key must be one the entry's signature accepts and every value
+        must follow its rule (ints become floats for a float rule); ConfigError otherwise.
 
         ``reserved`` names are supplied by dflbench itself (e.g. ``class_counts``), never by users.
         """
@@ -66,6 +79,9 @@ class Registry(Generic[T]):
                 raise ConfigError(
                     f"{self.kind} '{name}' has no parameter '{key}'{hint} (valid: {valid})"
                 )
+        rules = self.rules(name)
+        return {k: rules[k].check(v, f"{self.kind} '{name}': parameter '{k}'") if k in rules else v
+                for k, v in params.items()}
 
     def accepted_params(self, name: str, *, reserved: tuple[str, ...] = ()) -> list[str]:
         """Keyword parameters a user may set for entry ``name``."""
@@ -81,7 +97,7 @@ class Registry(Generic[T]):
     def build(self, name: str, params: dict[str, Any], *, reserved: dict[str, Any] | None = None) -> Any:
         """Instantiate entry ``name`` with user ``params`` (checked) plus dflbench's ``reserved``."""
         reserved = reserved or {}
-        self.check_params(name, params, reserved=tuple(reserved))
+        params = self.check_params(name, params, reserved=tuple(reserved))
         factory: Any = self.get(name)
         accepted = set(inspect.signature(factory).parameters)
         extra = {k: v for k, v in reserved.items() if k in accepted}

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from dflbench.errors import DataError
+from dflbench.params import POSITIVE_INT, Rule
 from dflbench.registry import Registry
 
 SAMPLERS: Registry[Callable[..., Any]] = Registry("sampler")
@@ -23,7 +24,7 @@ SAMPLERS: Registry[Callable[..., Any]] = Registry("sampler")
 RESERVED = ("random_state",)
 
 
-@SAMPLERS.register("random_over")
+@SAMPLERS.register("random_over", rules={"shrinkage": Rule(float, ge=0, nullable=True)})
 def random_over(*, sampling_strategy: Any = "auto", shrinkage: float | None = None,
                 random_state: int | None = None) -> Any:
     """Random oversampling with replacement (imbalanced-learn RandomOverSampler)."""
@@ -33,7 +34,7 @@ def random_over(*, sampling_strategy: Any = "auto", shrinkage: float | None = No
                              random_state=random_state)
 
 
-@SAMPLERS.register("random_under")
+@SAMPLERS.register("random_under", rules={"replacement": Rule(bool)})
 def random_under(*, sampling_strategy: Any = "auto", replacement: bool = False,
                  random_state: int | None = None) -> Any:
     """Random undersampling of the larger classes (imbalanced-learn RandomUnderSampler)."""
@@ -43,7 +44,7 @@ def random_under(*, sampling_strategy: Any = "auto", replacement: bool = False,
                               random_state=random_state)
 
 
-@SAMPLERS.register("smote")
+@SAMPLERS.register("smote", rules={"k_neighbors": POSITIVE_INT})
 def smote(*, sampling_strategy: Any = "auto", k_neighbors: int = 5,
           random_state: int | None = None) -> Any:
     """SMOTE: synthetic minority samples by interpolation (Chawla et al., JAIR 2002)."""
@@ -53,7 +54,9 @@ def smote(*, sampling_strategy: Any = "auto", k_neighbors: int = 5,
                  random_state=random_state)
 
 
-@SAMPLERS.register("borderline_smote")
+@SAMPLERS.register("borderline_smote", rules={
+    "k_neighbors": POSITIVE_INT, "m_neighbors": POSITIVE_INT,
+    "kind": Rule(str, choices=("borderline-1", "borderline-2"))})
 def borderline_smote(*, sampling_strategy: Any = "auto", k_neighbors: int = 5,
                      m_neighbors: int = 10, kind: str = "borderline-1",
                      random_state: int | None = None) -> Any:
@@ -64,7 +67,7 @@ def borderline_smote(*, sampling_strategy: Any = "auto", k_neighbors: int = 5,
                            m_neighbors=m_neighbors, kind=kind, random_state=random_state)
 
 
-@SAMPLERS.register("adasyn")
+@SAMPLERS.register("adasyn", rules={"n_neighbors": POSITIVE_INT})
 def adasyn(*, sampling_strategy: Any = "auto", n_neighbors: int = 5,
            random_state: int | None = None) -> Any:
     """ADASYN: adaptive synthetic sampling (He et al., IJCNN 2008)."""
@@ -74,7 +77,7 @@ def adasyn(*, sampling_strategy: Any = "auto", n_neighbors: int = 5,
                   random_state=random_state)
 
 
-@SAMPLERS.register("smote_tomek")
+@SAMPLERS.register("smote_tomek", rules={"k_neighbors": POSITIVE_INT})
 def smote_tomek(*, sampling_strategy: Any = "auto", k_neighbors: int = 5,
                 random_state: int | None = None) -> Any:
     """SMOTE followed by Tomek-link cleaning (Batista et al., SIGKDD Explorations 2004)."""
@@ -85,7 +88,7 @@ def smote_tomek(*, sampling_strategy: Any = "auto", k_neighbors: int = 5,
                       smote=SMOTE(k_neighbors=k_neighbors, random_state=random_state))
 
 
-@SAMPLERS.register("smote_enn")
+@SAMPLERS.register("smote_enn", rules={"k_neighbors": POSITIVE_INT})
 def smote_enn(*, sampling_strategy: Any = "auto", k_neighbors: int = 5,
               random_state: int | None = None) -> Any:
     """SMOTE followed by edited-nearest-neighbours cleaning (Batista et al., 2004)."""

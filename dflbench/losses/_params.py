@@ -1,10 +1,17 @@
-"""Parameter checks shared by every loss, through the one rule mechanism of
-:mod:`dflbench.params`: the error names the loss, the parameter, the value and what is valid."""
+"""Parameter checks shared by the losses, through the one rule mechanism of :mod:`dflbench.params`.
+
+A loss declares the rules of its own parameters in its ``@LOSSES.register(name, rules=...)``
+decorator, and the registry checks them whenever a loss is built (``get_loss``); the helpers here
+cover what a fixed rule cannot say (a bound that depends on another parameter, list items)."""
 
 from __future__ import annotations
 
 from dflbench.errors import ConfigError
+from dflbench.losses._base import REDUCTIONS
 from dflbench.params import Rule
+
+#: The rule of every loss's ``reduction``.
+REDUCTION = Rule(str, choices=REDUCTIONS)
 
 
 def number(

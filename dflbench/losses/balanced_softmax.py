@@ -10,11 +10,12 @@ from torch import Tensor
 from dflbench.errors import ConfigError
 from dflbench.losses import LOSSES
 from dflbench.losses._base import ClosedForm, Loss, Softmax, like
+from dflbench.losses._params import REDUCTION
 from dflbench.losses._weights import as_buffer, as_class_counts, check_size
 from dflbench.losses.ce import cross_entropy, cross_entropy_grad
 
 
-@LOSSES.register("balanced_softmax")
+@LOSSES.register("balanced_softmax", rules={"reduction": REDUCTION})
 class BalancedSoftmax(Loss):
     """Balanced Softmax (Ren et al., NeurIPS 2020): cross-entropy on ``z + log n``, ``n`` the
     training class counts, so the softmax models the training prior and the raw ``z`` a

@@ -6,6 +6,7 @@ from torch import Tensor
 
 from dflbench.losses import LOSSES
 from dflbench.losses._base import ClosedForm, Loss, Softmax, gather_target, log_probs
+from dflbench.losses._params import REDUCTION
 
 
 def cross_entropy(logits: Tensor, targets: Tensor) -> Tensor:
@@ -20,7 +21,7 @@ def cross_entropy_grad(softmax: Softmax, scale: float = 1.0) -> ClosedForm:
     return ClosedForm(-softmax.log_pt, grad, {})
 
 
-@LOSSES.register("ce")
+@LOSSES.register("ce", rules={"reduction": REDUCTION})
 class CrossEntropy(Loss):
     """Cross-entropy ``l_n = -log p_t``, ``p = softmax(z)``; the baseline of Hossain et al. (2021)."""
 

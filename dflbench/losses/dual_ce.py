@@ -8,7 +8,8 @@ from torch import Tensor
 
 from dflbench.losses import LOSSES
 from dflbench.losses._base import ClosedForm, Loss, Softmax, gather_target, log_probs, softmax_backward
-from dflbench.losses._params import number
+from dflbench.losses._params import REDUCTION
+from dflbench.params import Rule
 
 
 def dual_cross_entropy(
@@ -32,7 +33,8 @@ def dual_cross_entropy_grad(softmax: Softmax, *, alpha: float = 1.0, beta: float
     return ClosedForm(-softmax.log_pt + beta * regulariser, grad, {})
 
 
-@LOSSES.register("dual_ce")
+@LOSSES.register("dual_ce", rules={"alpha": Rule(float, gt=0), "beta": Rule(float, ge=0),
+                                   "reduction": REDUCTION})
 class DualCrossEntropy(Loss):
     """Dual Cross-Entropy (Li et al., IEEE TVT 2019):
     ``l_n = -log p_t + beta * sum_{c != y} log(alpha + p_c)``; the second term penalises
@@ -47,8 +49,7 @@ class DualCrossEntropy(Loss):
 
     def __init__(self, *, alpha: float = 1.0, beta: float = 1.0, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction)
-        self.alpha = number(self.name, "alpha", alpha, gt=0.0)
-        self.beta = number(self.name, "beta", beta, ge=0.0)
+        self.alpha, self.beta = alpha, beta
 
     def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
         return dual_cross_entropy(logits, targets, alpha=self.alpha, beta=self.beta)

@@ -10,7 +10,8 @@ from torch import Tensor
 
 from dflbench.losses import LOSSES
 from dflbench.losses._base import ClosedForm, Loss, Softmax, log_probs, softmax_backward
-from dflbench.losses._params import number
+from dflbench.losses._params import REDUCTION
+from dflbench.params import Rule
 
 
 def dual_focal_loss(
@@ -102,16 +103,9 @@ def dual_focal_grad(
     return ClosedForm(loss, grad, params)
 
 
-def check_dfl_params(
-    owner: str, alpha: float, beta: float, rho: float, theta: float
-) -> tuple[float, float, float, float]:
-    """Validate the DFL parameters shared by ``dual_focal`` and ``dual_focal_learnable``."""
-    return (
-        number(owner, "alpha", alpha, ge=0.0),
-        number(owner, "beta", beta, ge=0.0),
-        number(owner, "rho", rho, gt=0.0),
-        number(owner, "theta", theta, gt=0.0, lt=1.0),
-    )
+#: The rules of the DFL parameters shared by ``dual_focal`` and ``dual_focal_learnable``.
+DFL_RULES = {"alpha": Rule(float, ge=0), "beta": Rule(float, ge=0), "rho": Rule(float, gt=0),
+             "theta": Rule(float, gt=0, lt=1), "reduction": REDUCTION}
 
 
 def dfl_constants(loss: Loss) -> dict[str, float]:
@@ -119,7 +113,7 @@ def dfl_constants(loss: Loss) -> dict[str, float]:
     return {name: getattr(loss, name) for name in ("alpha", "beta", "rho", "theta")}
 
 
-@LOSSES.register("dual_focal")
+@LOSSES.register("dual_focal", rules={**DFL_RULES, "gamma": Rule(float, ge=0)})
 class DualFocalLoss(Loss):
     """Dual Focal Loss (Hossain, Betts, Paplinski, Neurocomputing 462, 2021):
 
@@ -148,10 +142,8 @@ class DualFocalLoss(Loss):
         reduction: str = "mean",
     ) -> None:
         super().__init__(reduction=reduction)
-        self.alpha, self.beta, self.rho, self.theta = check_dfl_params(
-            self.name, alpha, beta, rho, theta
-        )
-        self.gamma = number(self.name, "gamma", gamma, ge=0.0)
+        self.alpha, self.beta, self.rho, self.theta = alpha, beta, rho, theta
+        self.gamma = gamma
 
     def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
         return dual_focal_loss(logits, targets, gamma=self.gamma, **dfl_constants(self))

@@ -8,7 +8,8 @@ from torch import Tensor
 
 from dflbench.losses import LOSSES
 from dflbench.losses._base import Loss, gather_target, log_probs, one_minus_p
-from dflbench.losses._params import number
+from dflbench.losses._params import REDUCTION
+from dflbench.params import Rule
 
 
 def next_below_target(probs: Tensor, targets: Tensor) -> Tensor:
@@ -26,7 +27,7 @@ def calibration_dual_focal_loss(logits: Tensor, targets: Tensor, *, gamma: float
     return -base.pow(gamma) * log_pt
 
 
-@LOSSES.register("dual_focal_calibration")
+@LOSSES.register("dual_focal_calibration", rules={"gamma": Rule(float, ge=0), "reduction": REDUCTION})
 class CalibrationDualFocalLoss(Loss):
     """Dual Focal Loss for Calibration (Tao, Dong, Xu, ICML 2023):
     ``l_n = -(1 - p_t + p_j)^gamma log p_t``, ``p_j`` the largest probability strictly below
@@ -42,7 +43,7 @@ class CalibrationDualFocalLoss(Loss):
 
     def __init__(self, *, gamma: float = 5.0, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction)
-        self.gamma = number(self.name, "gamma", gamma, ge=0.0)
+        self.gamma = gamma
 
     def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
         return calibration_dual_focal_loss(logits, targets, gamma=self.gamma)

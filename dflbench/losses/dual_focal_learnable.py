@@ -13,10 +13,11 @@ from dflbench.losses import LOSSES
 from dflbench.losses._base import ClosedForm, Loss, Softmax
 from dflbench.losses._params import n_models as check_n_models
 from dflbench.losses._params import number
-from dflbench.losses.dual_focal import check_dfl_params, dfl_constants, dual_focal_grad, dual_focal_loss
+from dflbench.losses.dual_focal import DFL_RULES, dfl_constants, dual_focal_grad, dual_focal_loss
+from dflbench.params import Rule
 
 
-@LOSSES.register("dual_focal_learnable")
+@LOSSES.register("dual_focal_learnable", rules={**DFL_RULES, "gamma_min": Rule(float, ge=0)})
 class LearnableDualFocalLoss(Loss):
     """Dual Focal Loss (Hossain, Betts, Paplinski, Neurocomputing 462, 2021) whose ``gamma`` is
     trained by backpropagation with the model: ``gamma = gamma_min + (gamma_max - gamma_min) *
@@ -48,10 +49,9 @@ class LearnableDualFocalLoss(Loss):
         reduction: str = "mean",
     ) -> None:
         super().__init__(reduction=reduction)
-        self.alpha, self.beta, self.rho, self.theta = check_dfl_params(
-            self.name, alpha, beta, rho, theta
-        )
-        self.gamma_min = number(self.name, "gamma_min", gamma_min, ge=0.0)
+        self.alpha, self.beta, self.rho, self.theta = alpha, beta, rho, theta
+        self.gamma_min = float(gamma_min)
+        # gamma_max and gamma_init are bounded by the other values: checked here, not by a rule.
         self.gamma_max = number(self.name, "gamma_max", gamma_max, gt=self.gamma_min)
         self.gamma_init = number(
             self.name, "gamma_init", gamma_init, gt=self.gamma_min, lt=self.gamma_max

@@ -10,8 +10,9 @@ from torch import Tensor
 from dflbench.errors import ConfigError
 from dflbench.losses import LOSSES
 from dflbench.losses._base import ClosedForm, Loss, Softmax, gather_target, like, log_probs, one_minus_p
-from dflbench.losses._params import number
+from dflbench.losses._params import REDUCTION
 from dflbench.losses._weights import SCHEMES, ClassWeighting, WeightSpec, as_buffer, check_size
+from dflbench.params import Rule
 
 
 def focal_loss(
@@ -53,7 +54,7 @@ def focal_grad(softmax: Softmax, *, gamma: float = 2.0, alpha: Tensor | None = N
     return ClosedForm(loss, minus_d_log_pt.unsqueeze(-1) * softmax.p_minus_t, {})
 
 
-@LOSSES.register("focal")
+@LOSSES.register("focal", rules={"gamma": Rule(float, ge=0), "reduction": REDUCTION})
 class FocalLoss(Loss):
     """Focal loss (Lin et al., ICCV 2017), softmax form: ``l_n = -a[y] (1 - p_t)^gamma log p_t``.
 
@@ -76,7 +77,7 @@ class FocalLoss(Loss):
         reduction: str = "mean",
     ) -> None:
         super().__init__(reduction=reduction)
-        self.gamma = number(self.name, "gamma", gamma, ge=0.0)
+        self.gamma = gamma
         if alpha is None:
             self.register_buffer("alpha", None)
             return

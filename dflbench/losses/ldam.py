@@ -12,9 +12,10 @@ from torch import Tensor
 from dflbench.errors import ConfigError
 from dflbench.losses import LOSSES
 from dflbench.losses._base import ClosedForm, Loss, Softmax, like
-from dflbench.losses._params import number
+from dflbench.losses._params import REDUCTION
 from dflbench.losses._weights import ClassWeighting, as_buffer, as_class_counts, check_size
 from dflbench.losses.ce import cross_entropy, cross_entropy_grad
+from dflbench.params import Rule
 
 
 def ldam_margins(class_counts: Sequence[float], max_m: float = 0.5) -> list[float]:
@@ -24,7 +25,9 @@ def ldam_margins(class_counts: Sequence[float], max_m: float = 0.5) -> list[floa
     return (delta * (max_m / delta.max())).tolist()
 
 
-@LOSSES.register("ldam")
+@LOSSES.register("ldam", rules={"max_m": Rule(float, gt=0), "s": Rule(float, gt=0),
+                                "drw_start": Rule(float, gt=0, lt=1, nullable=True),
+                                "reduction": REDUCTION})
 class LDAMLoss(Loss):
     """LDAM (Cao et al., NeurIPS 2019): cross-entropy on ``s (z - Delta_y e_y)`` with
     ``Delta_c ∝ n_c^(-1/4)``, ``max Delta = max_m``. Meant for cosine logits in [-1, 1]
@@ -55,10 +58,9 @@ class LDAMLoss(Loss):
         reduction: str = "mean",
     ) -> None:
         super().__init__(reduction=reduction)
-        self.max_m = number(self.name, "max_m", max_m, gt=0.0)
-        self.s = number(self.name, "s", s, gt=0.0)
+        self.max_m, self.s = max_m, s
         self.drw_start = (
-            None if drw_start is None else number(self.name, "drw_start", drw_start, gt=0.0, lt=1.0)
+            drw_start
         )
         if class_counts is None:
             raise ConfigError(

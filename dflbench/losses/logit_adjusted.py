@@ -10,12 +10,13 @@ from torch import Tensor
 from dflbench.errors import ConfigError
 from dflbench.losses import LOSSES
 from dflbench.losses._base import ClosedForm, Loss, Softmax, like
-from dflbench.losses._params import number
+from dflbench.losses._params import REDUCTION
 from dflbench.losses._weights import as_buffer, as_class_counts, check_size
 from dflbench.losses.ce import cross_entropy, cross_entropy_grad
+from dflbench.params import Rule
 
 
-@LOSSES.register("logit_adjusted")
+@LOSSES.register("logit_adjusted", rules={"tau": Rule(float, gt=0), "reduction": REDUCTION})
 class LogitAdjusted(Loss):
     """Logit-adjusted loss (Menon et al., ICLR 2021): cross-entropy on ``z + tau log pi``,
     ``pi_c = n_c / sum(n)`` the training prior; ``tau = 1`` equals ``balanced_softmax``."""
@@ -36,7 +37,7 @@ class LogitAdjusted(Loss):
         reduction: str = "mean",
     ) -> None:
         super().__init__(reduction=reduction)
-        self.tau = number(self.name, "tau", tau, gt=0.0)
+        self.tau = tau
         if class_counts is None:
             raise ConfigError(
                 f"loss '{self.name}' needs class_counts (one training count per class)"

@@ -6,7 +6,8 @@ from torch import Tensor
 
 from dflbench.losses import LOSSES
 from dflbench.losses._base import ClosedForm, Loss, Softmax, gather_target, log_probs, one_minus_p
-from dflbench.losses._params import number
+from dflbench.losses._params import REDUCTION
+from dflbench.params import Rule
 
 
 def poly1_loss(logits: Tensor, targets: Tensor, *, epsilon: float = 1.0) -> Tensor:
@@ -22,7 +23,7 @@ def poly1_grad(softmax: Softmax, *, epsilon: float = 1.0) -> ClosedForm:
     return ClosedForm(-log_pt + epsilon * one_minus_p(log_pt), grad, {})
 
 
-@LOSSES.register("poly1")
+@LOSSES.register("poly1", rules={"epsilon": Rule(float, ge=-1), "reduction": REDUCTION})
 class Poly1Loss(Loss):
     """Poly-1 (Leng et al., ICLR 2022): ``l_n = -log p_t + epsilon (1 - p_t)``, the leading
     polynomial coefficient of cross-entropy perturbed by ``epsilon`` (>= -1 keeps it a proper
@@ -37,7 +38,7 @@ class Poly1Loss(Loss):
 
     def __init__(self, *, epsilon: float = 1.0, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction)
-        self.epsilon = number(self.name, "epsilon", epsilon, ge=-1.0)
+        self.epsilon = epsilon
 
     def per_sample(self, logits: Tensor, targets: Tensor) -> Tensor:
         return poly1_loss(logits, targets, epsilon=self.epsilon)

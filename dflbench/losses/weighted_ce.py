@@ -8,11 +8,12 @@ from torch import Tensor
 
 from dflbench.losses import LOSSES
 from dflbench.losses._base import ClosedForm, Loss, Softmax
+from dflbench.losses._params import REDUCTION
 from dflbench.losses._weights import ClassWeighting, WeightSpec, as_buffer, check_size
 from dflbench.losses.ce import cross_entropy, cross_entropy_grad
 
 
-@LOSSES.register("weighted_ce")
+@LOSSES.register("weighted_ce", rules={"reduction": REDUCTION})
 class WeightedCrossEntropy(Loss):
     """Weighted cross-entropy ``l_n = -w[y_n] log p_t`` with the weighted-mean reduction
     ``sum_n w[y_n] l_n / sum_n w[y_n]``, exactly as ``F.cross_entropy(weight=w)``.

@@ -14,16 +14,11 @@ from dflbench.errors import ConfigError
 HEADS = ("linear", "cosine")
 
 
-def check_arguments(model: str, *, n_models: int, seeds: Sequence[int], head: str, param: str,
-                    widths: object, allow_empty: bool = False) -> None:
-    """One error shape for a model's head, its seeds (one per model) and its layer widths."""
+def check_arguments(model: str, *, n_models: int, seeds: Sequence[int], head: str) -> None:
+    """dflbench's own arguments of a model: a known head and one seed per model. (A suite's
+    parameters follow the rules the model's ``@MODELS.register`` declares.)"""
     if head not in HEADS:
         raise ConfigError(f"invalid head '{head}' (valid: {', '.join(HEADS)})")
-    if not isinstance(widths, (list, tuple)) or not (widths or allow_empty) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in widths
-    ):
-        what = "a list" if allow_empty else "a non-empty list"
-        raise ConfigError(f"model '{model}': {param} must be {what} of positive integers, got {widths!r}")
     if len(seeds) != n_models:
         raise ValueError(f"model '{model}': one seed per model is required "
                          f"({len(seeds)} seeds for {n_models} models)")

@@ -11,9 +11,10 @@ from torch import Tensor, nn
 from dflbench.errors import ConfigError
 from dflbench.models import MODELS
 from dflbench.models._common import check_arguments, generators, init_layer
+from dflbench.params import POSITIVE_INT, Rule
 
 
-@MODELS.register("cnn")
+@MODELS.register("cnn", rules={"channels": Rule(list, items=POSITIVE_INT, min_len=1)})
 class StackedCNN(nn.Module):
     """K small convolutional nets trained at once: ``len(channels)`` blocks of 3×3 convolution
     (padding 1), ReLU and 2×2 max-pooling, then a linear (or cosine) head.
@@ -36,8 +37,7 @@ class StackedCNN(nn.Module):
         channels: Sequence[int] = (16, 32),
     ) -> None:
         super().__init__()
-        check_arguments("cnn", n_models=n_models, seeds=seeds, head=head, param="channels",
-                        widths=channels)
+        check_arguments("cnn", n_models=n_models, seeds=seeds, head=head)
         if len(input_shape) != 3:
             raise ConfigError("model 'cnn' needs image data (N, channels, H, W); this dataset is "
                               "tabular: use model 'mlp'")

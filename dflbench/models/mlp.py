@@ -12,9 +12,10 @@ from torch import Tensor, nn
 
 from dflbench.models import MODELS
 from dflbench.models._common import check_arguments, generators, init_layer
+from dflbench.params import POSITIVE_INT, Rule
 
 
-@MODELS.register("mlp")
+@MODELS.register("mlp", rules={"hidden": Rule(list, items=POSITIVE_INT)})
 class StackedMLP(nn.Module):
     """K multilayer perceptrons (ReLU) with the same shape and independent weights.
 
@@ -40,8 +41,7 @@ class StackedMLP(nn.Module):
     ) -> None:
         super().__init__()
         # hidden=[] is a linear model.
-        check_arguments("mlp", n_models=n_models, seeds=seeds, head=head, param="hidden",
-                        widths=hidden, allow_empty=True)
+        check_arguments("mlp", n_models=n_models, seeds=seeds, head=head)
         self.head = head
         dims = [n_features, *hidden, n_classes]
         self.weights = nn.ParameterList()

@@ -31,21 +31,32 @@ def test_same_config_same_hash_and_any_change_changes_it(tmp_path: Path):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"seeds": 0}, "seeds: 0 is invalid"),
-        ({"test_size": 1.5}, "test_size: 1.5 is invalid (between 0 and 1)"),
+        ({"seeds": 0}, "seeds: 0 is invalid (expected an integer >= 1)"),
+        ({"seeds": [0, -1]}, "seeds[1]: -1 is invalid (expected an integer >= 0)"),
+        ({"split_seed": -1}, "split_seed: -1 is invalid (expected an integer >= 0)"),
+        ({"test_size": 1.5}, "test_size: 1.5 is invalid (expected a number in (0, 1))"),
         ({"train": {"epcohs": 3}}, "train.epcohs: unknown key; did you mean 'epochs'?"),
-        ({"train": {"epochs": "many"}}, "train.epochs: expected integer, got str"),
-        ({"train": {"optimizer": "adma"}}, "unknown value 'adma'; did you mean 'adam'?"),
+        ({"train": {"epochs": "many"}}, "train.epochs: 'many' is invalid (expected an integer >= 1)"),
+        ({"train": {"optimizer": "adma"}}, "train.optimizer: 'adma' is invalid (expected one of adam, adamw, sgd); "
+                                               "did you mean 'adam'?"),
         ({"losses": ["dual_focall"]}, "unknown loss 'dual_focall'; did you mean 'dual_focal'?"),
         ({"losses": [{"name": "focal", "gama": 2}]}, "loss 'focal' has no parameter 'gama'; did you mean 'gamma'?"),
         ({"losses": ["ce", "ce"]}, "label 'ce' appears twice; give repeated losses distinct 'label:'"),
         ({"datasets": [{"name": "iris", "source": "sklearnn"}]}, "unknown dataset source 'sklearnn'"),
         ({"datasets": ["iris"]}, "give a mapping with name and source"),
-        ({"datasets": []}, "datasets: [] is invalid (list at least one dataset)"),
-        ({"metrics": ["macro_f2"]}, "unknown metric 'macro_f2'; did you mean 'macro_f1'?"),
+        ({"datasets": []}, "datasets: [] is invalid (expected a non-empty list)"),
+        ({"metrics": ["macro_f2"]}, "metrics[0]: 'macro_f2' is invalid (expected one of accuracy, "),
         ({"model": {"name": "mlpp"}}, "unknown model 'mlpp'; did you mean 'mlp'?"),
         ({"model": {"name": "mlp", "hiden": [4]}}, "model 'mlp' has no parameter 'hiden'; did you mean 'hidden'?"),
         ({"colour": "red"}, "colour: unknown key"),
+        ({"metrics": []}, "metrics: [] is invalid (expected a non-empty list, each one of accuracy, "),
+        ({"train": {"early_stopping": {"monitor": "los"}}},
+         "train.early_stopping.monitor: 'los' is invalid (expected one of macro_f1, loss); did you mean 'loss'?"),
+        ({"model": {"name": "mlp", "hidden": [8, 0]}}, "model: model 'mlp': parameter 'hidden'[1]: 0 is invalid"),
+        ({"losses": [{"name": "focal", "gamma": -2}]},
+         "loss 'focal': parameter 'gamma': -2 is invalid (expected a number >= 0)"),
+        ({"losses": [{"name": "ce", "sampler": {"name": "smote", "k_neighbors": 0}}]},
+         "sampler 'smote': parameter 'k_neighbors': 0 is invalid (expected an integer >= 1)"),
     ],
 )
 def test_invalid_suites_name_the_problem(tmp_path: Path, overrides, message):
@@ -97,3 +108,17 @@ def test_override_filters_and_validates(tmp_path: Path):
 def test_parse_suite_requires_name():
     with pytest.raises(ConfigError, match="name: required key is missing"):
         parse_suite({"datasets": [], "losses": []})
+
+
+def test_a_number_yaml_1_1_reads_as_a_string_is_the_number_the_user_typed(tmp_path: Path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\ntrain: {lr: 1e-3}\ndatasets: [{name: iris, source: sklearn}]\nlosses: [ce]\n")
+    assert load_suite(str(path)).train.lr == 0.001
+
+
+@pytest.mark.parametrize("name", ["smoke", "imbalanced-tabular", "imbalanced-image", "loss-zoo"])
+def test_round_trip_suite_to_dict_to_suite(name: str):
+    """The resolved configuration a result stores reads back as the same suite."""
+    suite = load_suite(name)
+    again = parse_suite(suite.to_dict(), source=suite.source)
+    assert again == suite and again.sha256() == suite.sha256()

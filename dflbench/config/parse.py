@@ -1,0 +1,247 @@
+"""Validating a suite mapping (as read from YAML) into a frozen :class:`Suite`.
+
+Every key's rule is declared once, in the tables below (:class:`dflbench.params.Rule`), and every
+problem is one ConfigError naming the file, the key path, the value and what is valid, with a
+did-you-mean where a name is close. Names of losses, dataset sources, models, samplers and metrics
+are checked against their registries, and their parameters against the rules each entry declares;
+checks that need the data (a weight list's length) run when the datasets are prepared, still
+before any training starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from typing import Any
+
+from dflbench.augment import Augment
+from dflbench.config.suite import (
+    DEFAULT_METRICS,
+    MONITORS,
+    OPTIMIZERS,
+    DatasetEntry,
+    EarlyStopping,
+    LossEntry,
+    ModelConfig,
+    Suite,
+    TrainConfig,
+)
+from dflbench.errors import ConfigError, did_you_mean, unknown
+from dflbench.params import FRACTION, POSITIVE_INT, Rule, choices
+from dflbench.registry import MODEL_RESERVED
+
+NAME = Rule(str, min_len=1)
+TOP_RULES = {"name": NAME, "description": Rule(str), "split_seed": Rule(int, ge=0),
+             "test_size": FRACTION, "datasets": Rule(list, min_len=1),
+             "losses": Rule(list, min_len=1)}
+SEED_RULES = {int: POSITIVE_INT, list: Rule(list, items=Rule(int, ge=0), min_len=1)}
+TRAIN_RULES = {"epochs": POSITIVE_INT, "batch_size": POSITIVE_INT, "lr": Rule(float, gt=0),
+               "weight_decay": Rule(float, ge=0), "optimizer": choices(OPTIMIZERS),
+               "early_stopping": Rule(dict, nullable=True), "augment": Rule(dict, nullable=True)}
+EARLY_STOPPING_RULES = {"patience": POSITIVE_INT, "validation": FRACTION,
+                        "monitor": choices(MONITORS)}
+AUGMENT_RULES = {"shift": Rule(int, ge=0, le=8), "flip": Rule(bool)}
+
+
+class _Reader:
+    """Reads one mapping of the suite, tracking the key path for error messages."""
+
+    def __init__(self, data: Any, where: str, source: str) -> None:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: {where or 'suite'} must be a mapping, got {_kind(data)}")
+        self.data, self.where, self.source = data, where, source
+        self.used: set[str] = set()
+
+    def path(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {self.path(key)}: {message}")
+
+    def take(self, key: str, rule: Rule, default: Any = ...) -> Any:
+        """The value of ``key`` checked against ``rule``; ``default`` when absent (required when
+        no default is given)."""
+        self.used.add(key)
+        if key not in self.data:
+            if default is ...:
+                raise self.fail(key, "required key is missing")
+            return default
+        return rule.check(self.data[key], f"{self.source}: {self.path(key)}")
+
+    def name(self, key: str, registry: Any, kind: str, default: Any = ...) -> str:
+        """A name that must be registered in ``registry`` (required without a default)."""
+        value = self.take(key, NAME, default)
+        if value not in registry:
+            raise self.fail(key, unknown(kind, value, registry.names()))
+        return value
+
+    def rest(self) -> dict[str, Any]:
+        """Keys not read yet; they become an entry's parameters (checked by its registry)."""
+        return {k: v for k, v in self.data.items() if k not in self.used}
+
+    def finish(self) -> None:
+        """Reject any key not read."""
+        for key in self.data:
+            if key not in self.used:
+                valid = sorted(self.used)
+                raise self.fail(str(key), f"unknown key{did_you_mean(str(key), valid)} "
+                                          f"(valid: {', '.join(valid)})")
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _checked(registry: Any, name: str, params: dict[str, Any], where: str,
+             reserved: tuple[str, ...]) -> dict[str, Any]:
+    """An entry's parameters checked by its registry, the error prefixed with ``where``."""
+    try:
+        return registry.check_params(name, params, reserved=reserved)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def parse_suite(data: Any, *, source: str = "<dict>") -> Suite:
+    """Validate a suite mapping (as read from YAML) into a frozen Suite."""
+    if data is None:
+        raise ConfigError(f"{source}: suite file is empty")
+    top = _Reader(data, "", source)
+    name = top.take("name", NAME)
+    description = top.take("description", TOP_RULES["description"], "")
+    seeds = _seeds(top)
+    split_seed = top.take("split_seed", TOP_RULES["split_seed"], 0)
+    test_size = top.take("test_size", TOP_RULES["test_size"], 0.3)
+    model = _model(top.take("model", Rule(dict), {"name": "mlp"}), source)
+    train = _train(top.take("train", Rule(dict), {}), source)
+    datasets = tuple(_dataset(raw, i, source)
+                     for i, raw in enumerate(top.take("datasets", TOP_RULES["datasets"])))
+    _unique([d.name for d in datasets], "datasets", "name", source)
+    losses = tuple(_loss(raw, i, source)
+                   for i, raw in enumerate(top.take("losses", TOP_RULES["losses"])))
+    _unique([lo.label for lo in losses], "losses", "label", source,
+            hint="; give repeated losses distinct 'label:' values")
+    metrics = tuple(top.take("metrics", _metrics_rule(), list(DEFAULT_METRICS)))
+    top.finish()
+    return Suite(name, description, seeds, split_seed, test_size, model, train, datasets, losses,
+                 metrics, source)
+
+
+def _metrics_rule() -> Rule:
+    from dflbench.metrics import METRICS
+
+    return Rule(list, items=choices(list(METRICS)), min_len=1)
+
+
+def _seeds(top: _Reader) -> tuple[int, ...]:
+    """``seeds``: a count N (seeds 0..N-1) or a list of distinct seeds."""
+    raw = top.data.get("seeds", 5)
+    rule = SEED_RULES[list] if isinstance(raw, list) else SEED_RULES[int]
+    value = top.take("seeds", rule, 5)
+    if isinstance(value, int):
+        return tuple(range(value))
+    if len(set(value)) != len(value):
+        raise top.fail("seeds", "seeds must be distinct")
+    return tuple(value)
+
+
+def _model(raw: dict[str, Any], source: str) -> ModelConfig:
+    from dflbench.models import MODELS
+
+    reader = _Reader(raw, "model", source)
+    name = reader.name("name", MODELS, "model", "mlp")
+    params = _checked(MODELS, name, reader.rest(), f"{source}: model", MODEL_RESERVED)
+    return ModelConfig(name, params)
+
+
+def _section(raw: Any, where: str, source: str, rules: dict[str, Rule], cls: type) -> dict[str, Any]:
+    """A mapping whose every key has a rule; an absent key takes the default of ``cls``'s field
+    of that name (None for a nested section)."""
+    defaults = {f.name: f.default for f in fields(cls)}
+    reader = _Reader(raw, where, source)
+    values = {key: reader.take(key, rule, None if rule.kind is dict else defaults[key])
+              for key, rule in rules.items()}
+    reader.finish()
+    return values
+
+
+def _train(raw: dict[str, Any], source: str) -> TrainConfig:
+    values = _section(raw, "train", source, TRAIN_RULES, TrainConfig)
+    es, aug = values.pop("early_stopping"), values.pop("augment")
+    early = None if es is None else EarlyStopping(
+        **_section(es, "train.early_stopping", source, EARLY_STOPPING_RULES, EarlyStopping))
+    augment = Augment() if aug is None else Augment(
+        **_section(aug, "train.augment", source, AUGMENT_RULES, Augment))
+    return TrainConfig(**values, early_stopping=early, augment=augment)
+
+
+def _dataset(raw: Any, i: int, source: str) -> DatasetEntry:
+    from dflbench.datasets import SOURCES
+
+    if isinstance(raw, str):
+        raise ConfigError(f"{source}: datasets[{i}]: give a mapping with name and source, e.g. "
+                          f"{{name: {raw}, source: sklearn}}")
+    reader = _Reader(raw, f"datasets[{i}]", source)
+    name = reader.take("name", NAME)
+    kind = reader.name("source", SOURCES, "dataset source")
+    imbalance = reader.take("imbalance", Rule(dict, nullable=True), None)
+    params = _checked(SOURCES, kind, reader.rest(), f"{source}: datasets[{i}] ({name})", ("name",))
+    return DatasetEntry(name, kind, params, imbalance)
+
+
+def _loss(raw: Any, i: int, source: str) -> LossEntry:
+    from dflbench.losses import LOSSES, RESERVED
+
+    reader = _Reader({"name": raw} if isinstance(raw, str) else raw, f"losses[{i}]", source)
+    name = reader.name("name", LOSSES, "loss")
+    sampler, sampler_params = _sampler(reader, f"losses[{i}].sampler", source)
+    label = reader.take("label", NAME, f"{name}+{sampler}" if sampler else name)
+    params = reader.rest()
+    _checked(LOSSES, name, params, f"{source}: losses[{i}] ({name})", RESERVED)
+    return LossEntry(name, label, params, sampler, sampler_params)
+
+
+def _sampler(reader: _Reader, where: str, source: str) -> tuple[str | None, dict[str, Any]]:
+    """A loss entry's optional ``sampler``: a name, or a mapping with ``name`` and parameters."""
+    from dflbench.samplers import RESERVED, SAMPLERS
+
+    reader.used.add("sampler")
+    raw = reader.data.get("sampler")
+    if raw is None:
+        return None, {}
+    sr = _Reader({"name": raw} if isinstance(raw, str) else raw, where, source)
+    name = sr.name("name", SAMPLERS, "sampler")
+    return name, _checked(SAMPLERS, name, sr.rest(), f"{source}: {where}", RESERVED)
+
+
+def _unique(values: list[str], section: str, key: str, source: str, hint: str = "") -> None:
+    seen: set[str] = set()
+    for v in values:
+        if v in seen:
+            raise ConfigError(f"{source}: {section}: {key} '{v}' appears twice{hint}")
+        seen.add(v)
+
+
+def _narrow(items: tuple[Any, ...], key: str, wanted: list[str], option: str,
+            kind: str) -> tuple[Any, ...]:
+    """The entries of ``items`` whose ``key`` is in ``wanted``; an unknown name is an error."""
+    names = [getattr(item, key) for item in items]
+    for name in wanted:
+        if name not in names:
+            raise ConfigError(f"{option}: {unknown(f'{kind} in this suite', name, names)}")
+    return tuple(item for item in items if getattr(item, key) in wanted)
+
+
+def override(suite: Suite, *, losses: list[str] | None = None, datasets: list[str] | None = None,
+             seeds: int | None = None, epochs: int | None = None) -> Suite:
+    """The suite narrowed or changed by command-line options (each validated like the file)."""
+    if losses is not None:
+        suite = replace(suite, losses=_narrow(suite.losses, "label", losses, "--losses", "loss"))
+    if datasets is not None:
+        suite = replace(suite, datasets=_narrow(suite.datasets, "name", datasets, "--datasets",
+                                                "dataset"))
+    if not suite.losses or not suite.datasets:
+        raise ConfigError("--losses/--datasets: nothing left to run")
+    if seeds is not None:
+        suite = replace(suite, seeds=tuple(range(seeds)))
+    if epochs is not None:
+        suite = replace(suite, train=replace(suite.train, epochs=epochs))
+    return suite

@@ -1,0 +1,121 @@
+"""The suite as dflbench holds it once validated: frozen dataclasses and the resolved
+configuration result files store (docs/suite-file.md describes every key)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from dflbench.augment import Augment
+
+DEFAULT_METRICS = ("macro_f1", "balanced_accuracy", "gmean", "mcc", "minority_recall", "ece")
+# Declared here only (torch-free, for validating suites); the engine implements each name
+# (dflbench/engine/optim.py, dflbench/engine/stopping.py) and its tests run every one.
+OPTIMIZERS = ("adam", "adamw", "sgd")
+MONITORS = ("macro_f1", "loss")
+
+
+@dataclass(frozen=True)
+class EarlyStopping:
+    patience: int = 10
+    validation: float = 0.2
+    monitor: str = "macro_f1"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 60
+    batch_size: int = 256
+    lr: float = 1.0e-3
+    weight_decay: float = 0.0
+    optimizer: str = "adam"
+    early_stopping: EarlyStopping | None = None
+    augment: Augment = field(default_factory=Augment)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str = "mlp"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    name: str
+    source: str
+    params: dict[str, Any] = field(default_factory=dict)
+    imbalance: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class LossEntry:
+    """One treatment: a loss with its parameters and an optional resampling of the training set
+    (an imbalanced-learn sampler), shown under ``label`` in reports (default ``loss+sampler``)."""
+
+    name: str
+    label: str
+    params: dict[str, Any] = field(default_factory=dict)
+    sampler: str | None = None
+    sampler_params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    description: str
+    seeds: tuple[int, ...]
+    split_seed: int
+    test_size: float
+    model: ModelConfig
+    train: TrainConfig
+    datasets: tuple[DatasetEntry, ...]
+    losses: tuple[LossEntry, ...]
+    metrics: tuple[str, ...]
+    source: str = "<dict>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved configuration, as stored in result files."""
+        es = self.train.early_stopping
+        return {
+            "name": self.name,
+            "description": self.description,
+            "seeds": list(self.seeds),
+            "split_seed": self.split_seed,
+            "test_size": self.test_size,
+            "model": {"name": self.model.name, **self.model.params},
+            "train": {
+                "epochs": self.train.epochs,
+                "batch_size": self.train.batch_size,
+                "lr": self.train.lr,
+                "weight_decay": self.train.weight_decay,
+                "optimizer": self.train.optimizer,
+                "early_stopping": None if es is None else {
+                    "patience": es.patience, "validation": es.validation, "monitor": es.monitor
+                },
+                **({"augment": {"shift": self.train.augment.shift, "flip": self.train.augment.flip}}
+                   if self.train.augment.active else {}),
+            },
+            "datasets": [
+                {"name": d.name, "source": d.source, **d.params,
+                 **({"imbalance": d.imbalance} if d.imbalance else {})}
+                for d in self.datasets
+            ],
+            "losses": [
+                {"name": lo.name, "label": lo.label, **lo.params,
+                 **({"sampler": {"name": lo.sampler, **lo.sampler_params}} if lo.sampler else {})}
+                for lo in self.losses
+            ],
+            "metrics": list(self.metrics),
+        }
+
+    def protocol(self) -> dict[str, Any]:
+        """How the data is split for scoring, as result files record it (docs/results.md)."""
+        return {"kind": "holdout", "test_size": self.test_size, "split_seed": self.split_seed,
+                "repeats": 1}
+
+    def sha256(self) -> str:
+        """Hash of the resolved configuration (canonical JSON), for provenance and caching."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()

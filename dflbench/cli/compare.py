@@ -52,49 +52,52 @@ def compare(
     regression is decided by --max-drop alone; the p-value says whether the drop is beyond seed
     noise. Exit codes: 0 no regression (or no gate), 1 regression, 2 invalid input.
     """
-    from dflbench.compare import (
-        check_alpha,
-        check_metrics,
-        compare_results,
-        parse_allowance,
-        require_aligned,
-    )
-    from dflbench.errors import ConfigError
+    from dflbench.compare import check_alpha, check_metrics, compare_results, parse_allowance, require_aligned
     from dflbench.results import load_result
 
     metrics = check_metrics(metric or ["macro_f1"])
     allowance = None if max_drop is None else parse_allowance(max_drop)
     check_alpha(alpha)
+    base_path, candidates = _roles(files, baseline)
+    comparison = compare_results(load_result(base_path),
+                                 [(str(path), load_result(path)) for path in candidates],
+                                 metrics, allowance, per_class, baseline_name=str(base_path),
+                                 alpha=alpha)
+    _print_report(comparison, output_format)
+    _report_regressions(comparison)
+    if strict:
+        require_aligned(comparison)
+    return EXIT_REGRESSION if comparison.regressions else EXIT_OK
+
+
+def _roles(files: list[Path], baseline: Path | None) -> tuple[Path, list[Path]]:
+    """The baseline file and the candidates: ``--baseline`` against every other file, else the
+    first file against the rest."""
+    from dflbench.errors import ConfigError
 
     if baseline is not None:
-        base_path = baseline
         candidates = [f for f in files if not _same_file(f, baseline)]
         if not candidates:
             raise ConfigError("compare needs at least one result file besides the baseline "
                               f"{baseline}")
-    else:
-        if len(files) < 2:
-            raise ConfigError("compare needs at least two result files (the first is the "
-                              "baseline), or --baseline FILE and one more")
-        base_path, candidates = files[0], files[1:]
+        return baseline, candidates
+    if len(files) < 2:
+        raise ConfigError("compare needs at least two result files (the first is the "
+                          "baseline), or --baseline FILE and one more")
+    return files[0], files[1:]
 
-    base_result = load_result(base_path)
-    loaded = [(str(path), load_result(path)) for path in candidates]
-    comparison = compare_results(base_result, loaded, metrics, allowance, per_class,
-                                 baseline_name=str(base_path), alpha=alpha)
 
-    _print_report(comparison, output_format)
-    if comparison.regressions:
-        from dflbench.report.compare_view import regression_lines
+def _report_regressions(comparison: Any) -> None:
+    """One stderr line per regression and a count, for CI logs (the report went to stdout)."""
+    if not comparison.regressions:
+        return
+    from dflbench.report.compare_view import regression_lines
 
-        for line in regression_lines(comparison):
-            sys.stderr.write(f"dflbench: regression: {line}\n")
-        n = len(comparison.regressions)
-        sys.stderr.write(f"dflbench: {n} regression{'s' if n != 1 else ''} beyond --max-drop "
-                         f"{allowance} on {', '.join(comparison.gated)}\n")
-    if strict:
-        require_aligned(comparison)
-    return EXIT_REGRESSION if comparison.regressions else EXIT_OK
+    for line in regression_lines(comparison):
+        sys.stderr.write(f"dflbench: regression: {line}\n")
+    n = len(comparison.regressions)
+    sys.stderr.write(f"dflbench: {n} regression{'s' if n != 1 else ''} beyond --max-drop "
+                     f"{comparison.max_drop} on {', '.join(comparison.gated)}\n")
 
 
 def _same_file(a: Path, b: Path) -> bool:

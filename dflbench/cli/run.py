@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -62,47 +63,75 @@ def run(
     from dflbench.cache import TaskCache, default_cache_dir
     from dflbench.config import load_suite, override
     from dflbench.executors import make_executor
-    from dflbench.results import default_path, write_result
-    from dflbench.runner import Interrupted, plan, run_suite
+    from dflbench.results import default_path
+    from dflbench.runner import plan
 
     cfg = override(load_suite(suite), losses=_split(losses), datasets=_split(datasets),
                    seeds=seeds, epochs=epochs)
     cache = None if no_cache else TaskCache(cache_dir or default_cache_dir())
-    err = stderr_console()
     if dry_run:
         _print_plan(plan(cfg, device.value, cache, resume)[1], cache)
         return 0
     _check_writable(out)
-    executor = make_executor(backend, jobs, scheduler)
+    err = stderr_console()
     listener = None if quiet else _Listener(err)
+    result, code = _train(cfg, device.value, listener, make_executor(backend, jobs, scheduler),
+                          cache, resume)
+    path, saved = _save(result, out or default_path(cfg.name, result.created))
+    if not quiet:
+        _print_report(result, output_format)
+    _summary(err, result, path, code, quiet)
+    return code if saved else max(code, EXIT_FAILED)
+
+
+def _train(cfg, device: str, listener, executor, cache, resume: bool):
+    """Run the suite with Ctrl-C and SIGTERM ending it cleanly: (result, exit code)."""
+    from dflbench.runner import Interrupted, run_suite
+
     # SIGINT too: a shell without job control starts background commands with SIGINT ignored,
     # and `kill -INT` must still stop a run cleanly.
     previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        result = run_suite(cfg, device.value, listener, executor=executor, cache=cache,
-                           resume=resume)
-        code = EXIT_FAILED if result.failed_runs else 0
+        result = run_suite(cfg, device, listener, executor=executor, cache=cache, resume=resume)
+        return result, EXIT_FAILED if result.failed_runs else 0
     except Interrupted as stop:
-        result, code = stop.partial, EXIT_INTERRUPTED
+        return stop.partial, EXIT_INTERRUPTED
     finally:
         if listener is not None:
             listener.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    path = write_result(result, out or default_path(cfg.name, result.created))
-    if not quiet:
-        _print_report(result, output_format)
-        if code == EXIT_INTERRUPTED:
-            err.print(f"[yellow]interrupted: wrote the {len(result.datasets)} finished dataset(s) "
-                      f"to {path} (marked incomplete)[/]")
-        else:
-            reused = len(result.cache["reused"])
-            note = f" ({reused} of {len(result.datasets)} dataset(s) reused from the cache)" if reused else ""
-            err.print(f"wrote {path}{note}")
+
+
+def _save(result, path: Path) -> tuple[Path, bool]:
+    """Write the result; if that fails after training (disk full, a folder removed meanwhile),
+    write it beside the task cache instead, so nothing computed is lost: (path written, whether
+    it is the one asked for)."""
+    from dflbench.cache import default_cache_dir
+    from dflbench.results import write_result
+
+    try:
+        return write_result(result, path), True
+    except OSError as exc:
+        fallback = default_cache_dir().parent / "unsaved-results" / path.name
+        write_result(result, fallback)
+        sys.stderr.write(f"dflbench: error: cannot write {path} ({exc.strerror or exc}); "
+                         f"wrote the result to {fallback} instead\n")
+        return fallback, False
+
+
+def _summary(err, result, path: Path, code: int, quiet: bool) -> None:
+    """Where the result went, what came from the cache, and the first failure, on stderr."""
+    if not quiet and code == EXIT_INTERRUPTED:
+        err.print(f"[yellow]interrupted: wrote the {len(result.datasets)} finished dataset(s) "
+                  f"to {path} (marked incomplete)[/]")
+    elif not quiet:
+        reused = len(result.cache["reused"])
+        note = f" ({reused} of {len(result.datasets)} dataset(s) reused from the cache)" if reused else ""
+        err.print(f"wrote {path}{note}")
     for row in result.failed_runs[:1]:
         err.print(f"[red]{len(result.failed_runs)} run(s) failed; first: {row.dataset}/"
                   f"{row.label}: {row.error}[/]", markup=True, highlight=False)
-    return code
 
 
 def _print_plan(planned, cache) -> None:

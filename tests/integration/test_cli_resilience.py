@@ -158,3 +158,29 @@ def test_cache_key_changes_with_the_code(monkeypatch, tiny_suite: Path):
     config = cache.task_config(suite, suite.datasets[0], "cpu")
     monkeypatch.setattr(cache, "code_fingerprint", lambda: "another-build")
     assert cache.task_key(cache.task_config(suite, suite.datasets[0], "cpu")) != cache.task_key(config)
+
+
+def test_a_result_that_cannot_be_written_after_training_is_written_beside_the_cache(
+        cli, tiny_suite: Path, tmp_path: Path, monkeypatch):
+    """Writing fails after training (disk full, say): the result goes to a fallback file, named
+    in one line, and the exit code says something failed."""
+    import errno
+
+    import dflbench.results as results
+
+    real = results.write_result
+    out = tmp_path / "out" / "r.json"
+
+    def disk_full(result, path):
+        if path == out:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(result, path)
+
+    monkeypatch.setattr(results, "write_result", disk_full)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    res = cli("run", "--suite", str(tiny_suite), "--out", str(out), "-q", "--no-cache",
+              "--seeds", "1", "--epochs", "1")
+    fallback = tmp_path / "xdg" / "dflbench" / "unsaved-results" / "r.json"
+    assert res.code == 3 and not out.exists()
+    assert f"cannot write {out} (No space left on device); wrote the result to {fallback}" in res.err
+    assert {r.dataset for r in load_result(fallback).runs} == {"iris", "syn"}

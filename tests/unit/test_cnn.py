@@ -46,7 +46,8 @@ def test_cosine_head_outputs_cosines():
 
 
 @pytest.mark.parametrize(("params", "shape", "message"), [
-    ({"channels": []}, (1, 8, 8), "channels must be a non-empty list"),
+    ({"channels": []}, (1, 8, 8),
+     r"parameter 'channels': \[\] is invalid \(expected a non-empty list of integers >= 1\)"),
     ({"channels": [4, 4, 4, 4]}, (1, 8, 8), "need images of at least 16"),
     ({"channels": [4]}, (8,), "needs image data"),
 ])

@@ -47,12 +47,16 @@ def test_readme_training_loop_example_runs():
 
 
 def test_readme_add_a_loss_example_registers_a_working_loss(monkeypatch: pytest.MonkeyPatch):
+    from dflbench.errors import ConfigError
     from dflbench.losses import LOSSES, get_loss
 
     block = next(b for b in _python_blocks() if "@LOSSES.register" in b)
     monkeypatch.setattr(LOSSES, "_items", dict(LOSSES._items))
+    monkeypatch.setattr(LOSSES, "_rules", dict(LOSSES._rules))
     exec(block, {"__name__": "readme_example"})
     loss = get_loss("my_loss", eps=0.5)
     logits, targets = torch.tensor([[2.0, 0.0]]), torch.tensor([0])
     ce = torch.nn.functional.cross_entropy(logits, targets)
     assert float(loss(logits, targets)) == pytest.approx(1.5 * float(ce))
+    with pytest.raises(ConfigError, match=r"parameter 'eps': -1 is invalid \(expected a number >= 0\)"):
+        get_loss("my_loss", eps=-1)

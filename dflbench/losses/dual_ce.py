@@ -1,4 +1,4 @@
-"""Dual Cross-Entropy (docs/losses.md, "Baselines from the DFL paper")."""
+"""Dual Cross-Entropy (docs/losses.md, "The losses of the Dual Focal Loss paper")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Focal loss, softmax form (docs/losses.md, "Baselines from the DFL paper")."""
+"""Focal loss, softmax form (docs/losses.md, "The losses of the Dual Focal Loss paper")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Class-weighted cross-entropy (docs/losses.md, "Baselines from the DFL paper")."""
+"""Class-weighted cross-entropy (docs/losses.md, "The losses of the Dual Focal Loss paper")."""
 
 from __future__ import annotations
 

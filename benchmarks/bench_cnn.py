@@ -44,22 +44,23 @@ def main() -> None:
         "losses": LOSSES,
     })
     (task,) = prepare(suite)
+    fold = task.folds[0]  # the suite's single holdout split
     model = ModelConfig("cnn", {"channels": [16, 32]})
     cfg = TrainConfig(epochs=args.epochs, batch_size=64, lr=2e-3)
     treatments = [Treatment(name, name) for name in LOSSES]
     device = torch.device("cpu")
 
     def batched(workers: int = 1) -> list:
-        return train_models(task.data, treatments, SEEDS, task.fit_counts, model, cfg, device,
+        return train_models(fold.data, treatments, SEEDS, fold.fit_counts, model, cfg, device,
                             workers=workers)
 
     def sequential() -> list:
         return [out for t in treatments for s in SEEDS
-                for out in train_models(task.data, [t], [s], task.fit_counts, model, cfg, device)]
+                for out in train_models(fold.data, [t], [s], fold.fit_counts, model, cfg, device)]
 
     def macro_f1(outcomes: list) -> float:
-        return float(np.mean([compute_metrics(task.y_test, o.proba, task.class_names,
-                                              task.minority)[0]["macro_f1"] for o in outcomes]))
+        return float(np.mean([compute_metrics(fold.y_test, o.proba, task.class_names,
+                                              fold.minority)[0]["macro_f1"] for o in outcomes]))
 
     approaches = {"sequential": sequential, "batched": batched}
     if available_cores() >= 2:
@@ -73,7 +74,7 @@ def main() -> None:
             outcomes = fn()
             times[name].append(time.perf_counter() - start)
             f1[name] = macro_f1(outcomes)
-    n_train = len(task.data.y_train)
+    n_train = len(fold.data.y_train)
     print(f"CNN [16, 32] on digits-LT-10 ({n_train} training images 1x8x8), {len(LOSSES)} losses x "
           f"{len(SEEDS)} seeds = {len(LOSSES) * len(SEEDS)} models, {args.epochs} epochs, batch 64, "
           f"1 torch thread per engine thread; median of {args.repeats}")

@@ -24,9 +24,9 @@ from dflbench.task import TaskOutput
 
 #: The package's files and folders whose code decides a task's numbers: data preparation, the
 #: engine, losses, models, samplers, metrics, and the records a task returns.
-FINGERPRINTED = ("augment.py", "config.py", "datasets", "engine", "imbalance.py", "losses",
+FINGERPRINTED = ("augment.py", "config", "datasets", "engine", "imbalance.py", "losses",
                  "metrics.py", "models", "params.py", "prepare.py", "preprocess.py", "registry.py",
-                 "results/model.py", "samplers.py", "task.py")
+                 "results/model.py", "samplers.py", "task.py", "tuning.py")
 
 
 def default_cache_dir() -> Path:
@@ -59,6 +59,7 @@ def task_config(suite: Suite, entry: DatasetEntry, device: str) -> dict[str, Any
         "code": code_fingerprint(), "dataset": dataset,
         "seeds": full["seeds"], "split_seed": full["split_seed"], "test_size": full["test_size"],
         "model": full["model"], "train": full["train"], "losses": full["losses"],
+        **{k: full[k] for k in ("protocol", "tuning") if k in full},
         "device": device.split(":")[0],
     }
 

@@ -1,15 +1,16 @@
-"""Dataset preparation, the first half of the data flow: source → stratified split → imbalance
-synthesis on the training split → early-stopping carve → preprocessing fitted on the fit rows.
+"""Dataset preparation, the first half of the data flow: source → every split of the protocol
+(holdout, or repeated stratified k-fold) → imbalance synthesis on each training split → tuning
+and early-stopping carves → preprocessing fitted on the fit rows.
 
-Everything fitted on data sees the fit rows only, so no test (or validation) sample leaks into
-training; every input error surfaces here, before any training starts.
+Everything fitted on data sees the fit rows of its own training fold only, so no test (or
+validation) sample leaks into training; every input error surfaces here, before any training.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,15 +24,29 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class PreparedTask:
-    """One dataset, split, imbalanced and preprocessed, ready for training."""
+class Fold:
+    """One split of a dataset (a repeat's holdout split, or one fold of cross-validation),
+    imbalanced and preprocessed, ready for training. ``tune`` is the tuning carve of this
+    training fold, prepared the same way: trained on its own fit rows, scored on its ``test``
+    rows, which are validation rows of the training fold (never the fold's test rows)."""
 
-    entry: DatasetEntry
-    info: DatasetInfo
+    repeat: int
+    fold: int
     data: TrainData
     y_test: np.ndarray
     fit_counts: tuple[int, ...]  # per class, the rows the losses are fitted on
     minority: int  # the label with the fewest fit rows
+    class_counts: dict[str, dict[str, int]]  # train (after imbalance), test[, validation]
+    tune: Fold | None = None
+
+
+@dataclass(frozen=True)
+class PreparedTask:
+    """One dataset with every split of the protocol prepared."""
+
+    entry: DatasetEntry
+    info: DatasetInfo
+    folds: tuple[Fold, ...]
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -48,82 +63,101 @@ def take(X: Any, idx: np.ndarray) -> Any:
     return X.iloc[idx].reset_index(drop=True) if hasattr(X, "iloc") else X[idx]
 
 
-@dataclass
-class _Split:
-    X_fit: Any
-    y_fit: np.ndarray
-    X_val: Any
-    y_val: np.ndarray | None
-    y_train: np.ndarray  # after imbalance synthesis, before the validation carve
-    X_test: Any
-    y_test: np.ndarray
-    spec: Any  # the parsed imbalance specification, or None
+def splits(ds: Any, suite: Suite) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
+    """(repeat, fold, train_idx, test_idx) of every split the suite's protocol asks for. Holdout
+    repeat ``r`` splits with seed ``split_seed + r`` (repeat 0 is the single split of a suite
+    without a protocol); cross-validation is repeated stratified k-fold seeded by ``split_seed``."""
+    from dflbench.datasets.split import cv_splits, stratified_split
+
+    p, names = suite.protocol, ds.class_names
+    if p.kind == "cv":
+        pairs = cv_splits(ds.y, p.folds, p.repeats, suite.split_seed, class_names=names)
+        return [(i // p.folds, i % p.folds, tr, te) for i, (tr, te) in enumerate(pairs)]
+    return [(r, 0, *stratified_split(ds.y, suite.test_size, suite.split_seed + r, class_names=names))
+            for r in range(p.repeats)]
 
 
-def _split(ds: Any, entry: DatasetEntry, suite: Suite) -> _Split:
-    from dflbench.datasets.split import stratified_split, validation_split
-    from dflbench.imbalance import apply_imbalance, parse_imbalance
+def _trainable(X_train: Any, y_train: np.ndarray, X_test: Any, y_test: np.ndarray, kind: str,
+               suite: Suite, names: Sequence[str], where: tuple[int, int]) -> Fold:
+    """Early-stopping carve of the training rows, then preprocessing fitted on the fit rows."""
+    from dflbench.datasets.split import validation_split
+    from dflbench.engine import TrainData
+    from dflbench.preprocess import preprocessor_for
 
-    train_idx, test_idx = stratified_split(ds.y, suite.test_size, suite.split_seed,
-                                           class_names=ds.class_names)
-    X_train, y_train = take(ds.X, train_idx), ds.y[train_idx]
-    spec = None
-    if entry.imbalance is not None:
-        spec = parse_imbalance(entry.imbalance, ds.class_names)
-        X_train, y_train = apply_imbalance(X_train, y_train, spec, suite.split_seed)
     X_fit, y_fit, X_val, y_val = X_train, y_train, None, None
     es = suite.train.early_stopping
     if es is not None:
         fit_idx, val_idx = validation_split(y_train, es.validation, suite.split_seed)
         X_fit, y_fit = take(X_train, fit_idx), y_train[fit_idx]
         X_val, y_val = take(X_train, val_idx), y_train[val_idx]
-    return _Split(X_fit, y_fit, X_val, y_val, y_train, take(ds.X, test_idx), ds.y[test_idx], spec)
+    pre = preprocessor_for(kind).fit(X_fit)
+    fit_counts = tuple(counts(y_fit, names).values())
+    if min(fit_counts) == 0:
+        empty = [n for n, c in zip(names, fit_counts) if c == 0]
+        raise ConfigError(f"class {', '.join(empty)} has no training samples left")
+    data = TrainData(
+        X_train=pre.transform(X_fit), y_train=y_fit.astype(np.int64),
+        X_val=None if X_val is None else pre.transform(X_val),
+        y_val=None if y_val is None else y_val.astype(np.int64),
+        X_test=pre.transform(X_test), n_classes=len(names),
+    )
+    split_counts = {"train": counts(y_train, names), "test": counts(y_test, names)}
+    if y_val is not None:
+        split_counts["validation"] = counts(y_val, names)
+    return Fold(where[0], where[1], data, y_test, fit_counts, int(np.argmin(fit_counts)),
+                split_counts)
+
+
+def _fold(ds: Any, spec: Any, suite: Suite, split: tuple[int, int, np.ndarray, np.ndarray]) -> Fold:
+    """Imbalance synthesis on one split's training rows, then the fold (and its tuning carve)."""
+    from dflbench.datasets.split import validation_split
+    from dflbench.imbalance import apply_imbalance
+
+    repeat, fold, train_idx, test_idx = split
+    X_train, y_train = take(ds.X, train_idx), ds.y[train_idx]
+    if spec is not None:
+        X_train, y_train = apply_imbalance(X_train, y_train, spec, suite.split_seed)
+    names = ds.class_names
+    main = _trainable(X_train, y_train, take(ds.X, test_idx), ds.y[test_idx], ds.kind, suite,
+                      names, (repeat, fold))
+    if not suite.tuned:
+        return main
+    assert suite.tuning is not None
+    fit_idx, val_idx = validation_split(y_train, suite.tuning.validation, suite.split_seed)
+    tune = _trainable(take(X_train, fit_idx), y_train[fit_idx], take(X_train, val_idx),
+                      y_train[val_idx], ds.kind, suite, names, (repeat, fold))
+    return replace(main, tune=tune)
 
 
 def prepare_task(entry: DatasetEntry, suite: Suite) -> PreparedTask:
-    """Load → split → imbalance → carve → preprocess one dataset of the suite."""
+    """Load → split (every split of the protocol) → imbalance → carves → preprocess a dataset."""
     from dflbench.datasets import SOURCES
-    from dflbench.engine import TrainData
-    from dflbench.preprocess import preprocessor_for
+    from dflbench.imbalance import parse_imbalance
 
-    where = f"dataset '{entry.name}'"
     try:
         ds = SOURCES.build(entry.source, dict(entry.params), reserved={"name": entry.name})
-        s = _split(ds, entry, suite)
-        pre = preprocessor_for(ds.kind).fit(s.X_fit)
+        spec = None if entry.imbalance is None else parse_imbalance(entry.imbalance, ds.class_names)
+        folds = tuple(_fold(ds, spec, suite, split) for split in splits(ds, suite))
     except DflbenchError as exc:
-        raise type(exc)(f"{where}: {exc}") from None
-    names = ds.class_names
-    fit_counts = tuple(counts(s.y_fit, names).values())
-    if min(fit_counts) == 0:
-        empty = [n for n, c in zip(names, fit_counts) if c == 0]
-        raise ConfigError(f"{where}: class {', '.join(empty)} has no training samples left")
-    data = TrainData(
-        X_train=pre.transform(s.X_fit), y_train=s.y_fit.astype(np.int64),
-        X_val=None if s.X_val is None else pre.transform(s.X_val),
-        y_val=None if s.y_val is None else s.y_val.astype(np.int64),
-        X_test=pre.transform(s.X_test), n_classes=len(names),
-    )
-    minority = int(np.argmin(fit_counts))
-    info = _info(entry, ds, s, data, minority)
-    return PreparedTask(entry, info, data, s.y_test, fit_counts, minority)
+        raise type(exc)(f"dataset '{entry.name}': {exc}") from None
+    return PreparedTask(entry, _info(entry, ds, spec, folds), folds)
 
 
-def _info(entry: DatasetEntry, ds: Any, s: _Split, data: TrainData, minority: int) -> DatasetInfo:
+def _info(entry: DatasetEntry, ds: Any, spec: Any, folds: tuple[Fold, ...]) -> DatasetInfo:
+    """The dataset as the first split prepared it (every split's counts when there are several)."""
     from dflbench.imbalance import imbalance_ratio
 
-    names = ds.class_names
-    train_counts = counts(s.y_train, names)
-    split_counts = {"train": train_counts, "test": counts(s.y_test, names)}
-    if s.y_val is not None:
-        split_counts["validation"] = counts(s.y_val, names)
+    first, names = folds[0], ds.class_names
+    shape = first.data.X_train.shape[1:]
     return DatasetInfo(
         name=entry.name, source=entry.source, description=ds.description,
-        n_samples=len(ds.y), n_features=int(np.prod(data.X_train.shape[1:])),
-        n_classes=len(names), class_names=tuple(names), class_counts=split_counts,
-        imbalance_ratio=float(imbalance_ratio(list(train_counts.values()))),
-        minority_class=names[minority], imbalance=None if s.spec is None else s.spec.as_dict(),
-        kind=ds.kind, input_shape=tuple(int(v) for v in data.X_train.shape[1:]),
+        n_samples=len(ds.y), n_features=int(np.prod(shape)), n_classes=len(names),
+        class_names=tuple(names), class_counts=first.class_counts,
+        imbalance_ratio=float(imbalance_ratio(list(first.class_counts["train"].values()))),
+        minority_class=names[first.minority], imbalance=None if spec is None else spec.as_dict(),
+        kind=ds.kind, input_shape=tuple(int(v) for v in shape),
+        splits=tuple({"repeat": f.repeat, "fold": f.fold, "class_counts": f.class_counts}
+                     for f in folds) if len(folds) > 1 else (),
     )
 
 
@@ -131,9 +165,11 @@ def check_losses(suite: Suite, task: PreparedTask) -> None:
     """Build every loss against this dataset's class counts, so bad parameters fail before training."""
     from dflbench.losses import get_loss
 
+    fit_counts = {f.fit_counts for f in task.folds}
     for i, lo in enumerate(suite.losses):
         try:
-            get_loss(lo.name, class_counts=list(task.fit_counts), **lo.params)
+            for counts_ in fit_counts:
+                get_loss(lo.name, class_counts=list(counts_), **lo.params)
         except (DflbenchError, ValueError, TypeError) as exc:
             raise ConfigError(
                 f"{suite.source}: losses[{i}] ({lo.label}) on dataset '{task.entry.name}': {exc}"
@@ -146,7 +182,7 @@ def check_model(suite: Suite, task: PreparedTask) -> None:
 
     try:
         build_model(suite.model.name, suite.model.params, n_models=1,
-                    input_shape=task.data.X_train.shape[1:], n_classes=len(task.class_names),
+                    input_shape=task.folds[0].data.X_train.shape[1:], n_classes=len(task.class_names),
                     seeds=[0])
     except (DflbenchError, ValueError, TypeError) as exc:
         raise ConfigError(f"{suite.source}: model '{suite.model.name}' on dataset "

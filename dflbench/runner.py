@@ -18,7 +18,7 @@ from dflbench.prepare import PreparedTask, prepare
 from dflbench.results.io import environment, utc_now
 from dflbench.results.model import SuiteResult
 from dflbench.stats import summarize
-from dflbench.task import TaskOutput, execute_task, failed_runs
+from dflbench.task import TaskOutput, execute_task, failed_runs, models_per_task
 
 
 class ProgressListener(Protocol):
@@ -101,11 +101,11 @@ def run_suite(suite: Suite, device: str = "auto", listener: ProgressListener | N
     workers = stack_workers(executor.concurrency)
     result = SuiteResult(
         suite={"name": suite.name, "sha256": suite.sha256(), "config": suite.to_dict()},
-        environment=environment(dev, workers), protocol=suite.protocol(), created=utc_now())
+        environment=environment(dev, workers), protocol=suite.protocol_record(), created=utc_now())
     done = {i: p.cached for i, p in enumerate(planned) if p.cached is not None}
     result.cache = {"reused": [planned[i].name for i in sorted(done)], "computed": []}
     if listener is not None:
-        listener.start(len(planned), len(suite.losses) * len(suite.seeds))
+        listener.start(len(planned), models_per_task(suite))
         for i in sorted(done):
             listener.task_done(planned[i].name, cached=True)
     pending = [i for i in range(len(planned)) if i not in done]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
-from dflbench.results.model import ClassSummary, RunRecord, Stat, SummaryRow
+from dflbench.results.model import ClassSummary, RunRecord, Stat, SummaryRow, Treatment
 
 
 def describe(values: Sequence[float]) -> Stat:
@@ -39,8 +40,22 @@ def summarize_group(dataset: str, group: Sequence[RunRecord]) -> SummaryRow:
                      for c, cls in enumerate(ok[0].per_class)]
         learned = {name: _brief([r.train.learned[name].value for r in ok])
                    for name in ok[0].train.learned}
-    return SummaryRow(dataset, group[0].treatment, len(ok), len(group), metrics,
+    return SummaryRow(dataset, _common_treatment(group), len(ok), len(group), metrics,
                       tuple(per_class), learned)
+
+
+def _common_treatment(group: Sequence[RunRecord]) -> Treatment:
+    """The treatment the runs share: a tuned one's chosen parameters vary from fold to fold, so
+    only the parameters every run has alike describe it."""
+    first = group[0].treatment
+    if all(r.tuning is None for r in group):
+        return first
+
+    def common(key: str) -> dict:
+        values = [getattr(r.treatment, key) for r in group]
+        return {k: v for k, v in values[0].items() if all(p.get(k) == v for p in values)}
+
+    return replace(first, loss_params=common("loss_params"), sampler_params=common("sampler_params"))
 
 
 def summarize(runs: Sequence[RunRecord], treatments: Sequence[str],

@@ -13,7 +13,7 @@ import numpy as np
 
 from dflbench.config import LossEntry, Suite
 from dflbench.errors import DflbenchError
-from dflbench.prepare import PreparedTask
+from dflbench.prepare import Fold, PreparedTask
 from dflbench.results.model import (
     ClassMetrics,
     DatasetInfo,
@@ -22,6 +22,7 @@ from dflbench.results.model import (
     RunStatus,
     TrainInfo,
     Treatment,
+    TuningRecord,
 )
 
 Advance = Callable[[float], None]
@@ -49,64 +50,130 @@ def treatment_of(lo: LossEntry) -> Treatment:
                      dict(lo.sampler_params))
 
 
-def _record(task: PreparedTask, lo: LossEntry, seed: int, **fields: Any) -> RunRecord:
-    counts = task.info.class_counts
+def models_per_task(suite: Suite) -> int:
+    """Models one dataset trains: per split, every treatment × seed, and before that every
+    tuning configuration × seed of the tuned treatments."""
+    from dflbench.tuning import configurations
+
+    n_splits = (suite.protocol.folds or 1) * suite.protocol.repeats
+    n_configs = sum(len(configurations(lo, suite.tuning, suite.split_seed))
+                    for lo in suite.losses if lo.tune)
+    return n_splits * len(suite.seeds) * (len(suite.losses) + n_configs)
+
+
+def _record(task: PreparedTask, fold: Fold, lo: LossEntry, seed: int, **fields: Any) -> RunRecord:
+    counts = fold.class_counts
     return RunRecord(task.entry.name, treatment_of(lo), seed, fields.pop("status", RunStatus.FAILED),
+                     repeat=fold.repeat, fold=fold.fold,
                      class_counts={"train": counts["train"], "test": counts["test"]}, **fields)
 
 
 def failed_runs(task: PreparedTask, suite: Suite, error: str) -> TaskOutput:
     """The output of a task whose whole grid failed with ``error``."""
-    return TaskOutput(task.info, tuple(_record(task, lo, seed, error=error)
+    return TaskOutput(task.info, tuple(_record(task, fold, lo, seed, error=error) for fold in task.folds
                                        for lo in suite.losses for seed in suite.seeds))
 
 
 def run_task(task: PreparedTask, suite: Suite, device: Any, advance: Advance | None = None,
              workers: int = 1) -> TaskOutput:
-    """Train the dataset's grid; one record per (treatment, seed), in suite order.
+    """Train the dataset's grid on every split of the protocol: one record per (split, treatment,
+    seed), split-major, treatments in suite order. Tuned treatments are first tuned on the
+    split's tuning carve, then their chosen configuration is refitted on the whole training fold
+    (as scikit-learn's GridSearchCV refits)."""
+    runs: list[RunRecord] = []
+    for fold in task.folds:
+        losses, records = list(suite.losses), {}
+        if suite.tuned:
+            assert fold.tune is not None
+            chosen = _tune(task, fold.tune, suite, device, advance, workers)
+            losses = [chosen[lo.label][0] if lo.label in chosen else lo for lo in suite.losses]
+            records = {label: record for label, (_, record) in chosen.items()}
+        trained = _train_treatments(task, fold, suite, device, advance, losses, workers)
+        runs += [replace(trained[(lo.label, seed)], tuning=records.get(lo.label))
+                 for lo in losses for seed in suite.seeds]
+    return TaskOutput(task.info, tuple(runs))
+
+
+def _tune(task: PreparedTask, carve: Fold, suite: Suite, device: Any, advance: Advance | None,
+          workers: int) -> dict[str, tuple[LossEntry, TuningRecord]]:
+    """Every tuned treatment's configurations × seeds trained on the tuning carve's fit rows and
+    scored on its validation rows; per treatment, the configuration with the best mean score over
+    seeds (the first among equals), configured for the refit, and how it was chosen."""
+    from dflbench.metrics import METRICS
+    from dflbench.tuning import config_text, configurations, configured
+
+    assert suite.tuning is not None
+    metric = suite.tuning.metric
+    sign = 1.0 if METRICS[metric].higher_is_better else -1.0
+    grids = {lo.label: configurations(lo, suite.tuning, suite.split_seed)
+             for lo in suite.losses if lo.tune}
+    candidates = [configured(lo, config, f"{lo.label} [{config_text(config)}]")
+                  for lo in suite.losses if lo.tune for config in grids[lo.label]]
+    trained = _train_treatments(task, carve, suite, device, advance, candidates, workers)
+    chosen = {}
+    for lo in (lo for lo in suite.losses if lo.tune):
+        scores = [_mean_score(trained, f"{lo.label} [{config_text(c)}]", suite.seeds, metric)
+                  for c in grids[lo.label]]
+        ranked = [-np.inf if v is None else sign * v for v in scores]
+        best = grids[lo.label][int(np.argmax(ranked))]
+        chosen[lo.label] = (configured(lo, best),
+                            TuningRecord(metric, tuple(grids[lo.label]), tuple(scores), best))
+    return chosen
+
+
+def _mean_score(trained: dict[tuple[str, int], RunRecord], label: str, seeds: Sequence[int],
+                metric: str) -> float | None:
+    values = [trained[(label, s)].metrics.get(metric) for s in seeds if trained[(label, s)].ok]
+    values = [v for v in values if v is not None]
+    return float(np.mean(values)) if values else None
+
+
+def _train_treatments(task: PreparedTask, fold: Fold, suite: Suite, device: Any,
+                      advance: Advance | None, losses: Sequence[LossEntry],
+                      workers: int) -> dict[tuple[str, int], RunRecord]:
+    """Train ``losses`` × seeds on one fold: records keyed by (label, seed).
 
     Treatments without a sampler share one stack over all seeds. A sampler changes the training
     set, so each (sampler, seed) trains on its own resampled set; one that cannot apply fails only
     its own runs, with the reason recorded.
     """
     runs: dict[tuple[str, int], RunRecord] = {}
-    plain = [lo for lo in suite.losses if lo.sampler is None]
+    plain = [lo for lo in losses if lo.sampler is None]
     if plain:
-        runs.update(_train(task, suite, device, advance, plain, suite.seeds, task.data,
-                           task.fit_counts, workers))
+        runs.update(_train(task, fold, suite, device, advance, plain, suite.seeds, fold.data,
+                           fold.fit_counts, workers))
     groups: dict[str, list[LossEntry]] = {}
-    for lo in suite.losses:
+    for lo in losses:
         if lo.sampler is not None:
             key = json.dumps([lo.sampler, lo.sampler_params], sort_keys=True)
             groups.setdefault(key, []).append(lo)
     for group in groups.values():
         for seed in suite.seeds:
-            runs.update(_resampled(task, suite, device, advance, group, seed, workers))
-    return TaskOutput(task.info, tuple(runs[(lo.label, seed)] for lo in suite.losses
-                                       for seed in suite.seeds))
+            runs.update(_resampled(task, fold, suite, device, advance, group, seed, workers))
+    return runs
 
 
-def _resampled(task: PreparedTask, suite: Suite, device: Any, advance: Advance | None,
+def _resampled(task: PreparedTask, fold: Fold, suite: Suite, device: Any, advance: Advance | None,
                group: list[LossEntry], seed: int, workers: int) -> dict[tuple[str, int], RunRecord]:
     """One sampler's treatments for one seed, trained on that seed's resampled training set."""
     from dflbench.samplers import resample
 
     sampler, params = group[0].sampler, group[0].sampler_params
     try:
-        X_res, y_res = resample(sampler, params, task.data.X_train, task.data.y_train, seed)
+        X_res, y_res = resample(sampler, params, fold.data.X_train, fold.data.y_train, seed)
     except DflbenchError as exc:
         if advance is not None:
             advance(len(group))
-        return {(lo.label, seed): _record(task, lo, seed, error=f"{exc}") for lo in group}
-    data = replace(task.data, X_train=X_res, y_train=y_res)
+        return {(lo.label, seed): _record(task, fold, lo, seed, error=f"{exc}") for lo in group}
+    data = replace(fold.data, X_train=X_res, y_train=y_res)
     counts = tuple(np.bincount(y_res, minlength=len(task.class_names)).tolist())
-    trained = _train(task, suite, device, advance, group, (seed,), data, counts, workers)
+    trained = _train(task, fold, suite, device, advance, group, (seed,), data, counts, workers)
     resampled = dict(zip(task.class_names, counts))
     return {key: replace(run, train=replace(run.train, resampled_counts=resampled))
             for key, run in trained.items()}
 
 
-def _train(task: PreparedTask, suite: Suite, device: Any, advance: Advance | None,
+def _train(task: PreparedTask, fold: Fold, suite: Suite, device: Any, advance: Advance | None,
            losses: Sequence[LossEntry], seeds: Sequence[int], data: Any,
            counts: Sequence[int], workers: int) -> dict[tuple[str, int], RunRecord]:
     """Train one set of treatments on one training set; records keyed by (label, seed)."""
@@ -123,11 +190,11 @@ def _train(task: PreparedTask, suite: Suite, device: Any, advance: Advance | Non
     outcomes = train_models(data, treatments, seeds, counts, suite.model, suite.train, device,
                             on_epoch, workers)
     by_label = {lo.label: lo for lo in losses}
-    return {(out.treatment, out.seed): _scored(task, by_label[out.treatment], out)
+    return {(out.treatment, out.seed): _scored(task, fold, by_label[out.treatment], out)
             for out in outcomes}
 
 
-def _scored(task: PreparedTask, lo: LossEntry, out: Any) -> RunRecord:
+def _scored(task: PreparedTask, fold: Fold, lo: LossEntry, out: Any) -> RunRecord:
     """A trained model's record: how training went and, unless it diverged, its test metrics."""
     from dflbench.metrics import compute_metrics
 
@@ -135,9 +202,9 @@ def _scored(task: PreparedTask, lo: LossEntry, out: Any) -> RunRecord:
     train = TrainInfo(out.epochs_run, out.seconds, out.stack_size, out.best_epoch, learned)
     metrics, per_class = {}, ()
     if out.proba is not None:
-        metrics, rows = compute_metrics(task.y_test, out.proba, task.class_names, task.minority)
+        metrics, rows = compute_metrics(fold.y_test, out.proba, task.class_names, fold.minority)
         per_class = tuple(ClassMetrics(**row) for row in rows)
-    return _record(task, lo, out.seed, status=RunStatus(out.status), train=train,
+    return _record(task, fold, lo, out.seed, status=RunStatus(out.status), train=train,
                    metrics=metrics, per_class=per_class, error=out.error)
 
 

@@ -42,6 +42,8 @@ def run(
     datasets: str | None = typer.Option(None, help="Only these datasets, comma-separated."),
     seeds: int | None = typer.Option(None, min=1, help="Number of seeds (0..N-1), overriding the suite."),
     epochs: int | None = typer.Option(None, min=1, help="Epochs, overriding the suite."),
+    folds: int | None = typer.Option(None, min=2, help="Cross-validate with N stratified folds."),
+    repeats: int | None = typer.Option(None, min=1, help="Repeat the protocol's splits N times."),
     device: Device = typer.Option(Device.auto, help="Where to train."),
     output_format: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f",
                                                help="Report format on stdout."),
@@ -67,10 +69,10 @@ def run(
     from dflbench.runner import plan
 
     cfg = override(load_suite(suite), losses=_split(losses), datasets=_split(datasets),
-                   seeds=seeds, epochs=epochs)
+                   seeds=seeds, epochs=epochs, folds=folds, repeats=repeats)
     cache = None if no_cache else TaskCache(cache_dir or default_cache_dir())
     if dry_run:
-        _print_plan(plan(cfg, device.value, cache, resume)[1], cache)
+        _print_plan(cfg, plan(cfg, device.value, cache, resume)[1], cache)
         return 0
     _check_writable(out)
     err = stderr_console()
@@ -134,19 +136,29 @@ def _summary(err, result, path: Path, code: int, quiet: bool) -> None:
                   f"{row.label}: {row.error}[/]", markup=True, highlight=False)
 
 
-def _print_plan(planned, cache) -> None:
+def _print_plan(cfg, planned, cache) -> None:
+    """The protocol, the tuning grids and, per dataset, the models it would train."""
     from rich.table import Table
 
     from dflbench.cli._common import stdout_console
+    from dflbench.task import models_per_task
+    from dflbench.tuning import config_text, configurations
 
+    console = stdout_console()
+    console.print(f"protocol: {cfg.protocol.describe(cfg.test_size)}; {len(cfg.seeds)} seed(s)")
+    for lo in cfg.losses:
+        grid = configurations(lo, cfg.tuning, cfg.split_seed)
+        if lo.tune:
+            console.print(f"tuning {lo.label}: {len(grid)} configuration(s) on "
+                          f"{cfg.tuning.metric}: " + "; ".join(config_text(c) for c in grid),
+                          highlight=False)
     table = Table(title="dflbench run --dry-run", title_justify="left")
     for col in ("dataset", "models", "status", "cache key"):
         table.add_column(col)
     for p in planned:
-        n = len(p.config["losses"]) * len(p.config["seeds"])
         status = "cached" if p.cached else ("would run" if cache else "would run (no cache)")
-        table.add_row(p.task.entry.name, str(n), status, p.key[:16])
-    stdout_console().print(table)
+        table.add_row(p.task.entry.name, str(models_per_task(cfg)), status, p.key[:16])
+    console.print(table)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:

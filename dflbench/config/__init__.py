@@ -12,12 +12,14 @@ from dflbench.config.suite import (
     EarlyStopping,
     LossEntry,
     ModelConfig,
+    Protocol,
     Suite,
     TrainConfig,
+    Tuning,
 )
 
 __all__ = [
     "DEFAULT_METRICS", "MONITORS", "OPTIMIZERS", "DatasetEntry", "EarlyStopping", "LossEntry",
-    "ModelConfig", "Suite", "TrainConfig", "load_suite", "override", "parse_suite",
+    "ModelConfig", "Protocol", "Suite", "TrainConfig", "Tuning", "load_suite", "override", "parse_suite",
     "resolve_suite_path", "shipped_suites", "suites_dir",
 ]

@@ -22,8 +22,10 @@ from dflbench.config.suite import (
     EarlyStopping,
     LossEntry,
     ModelConfig,
+    Protocol,
     Suite,
     TrainConfig,
+    Tuning,
 )
 from dflbench.errors import ConfigError, did_you_mean, unknown
 from dflbench.params import FRACTION, POSITIVE_INT, Rule, choices
@@ -40,6 +42,10 @@ TRAIN_RULES = {"epochs": POSITIVE_INT, "batch_size": POSITIVE_INT, "lr": Rule(fl
 EARLY_STOPPING_RULES = {"patience": POSITIVE_INT, "validation": FRACTION,
                         "monitor": choices(MONITORS)}
 AUGMENT_RULES = {"shift": Rule(int, ge=0, le=8), "flip": Rule(bool)}
+PROTOCOL_RULES = {"kind": choices(("holdout", "cv")), "folds": Rule(int, ge=2),
+                  "repeats": POSITIVE_INT, "test_size": FRACTION}
+TUNING_RULES = {"validation": FRACTION, "budget": Rule(int, ge=1, nullable=True)}
+GRID = Rule(list, min_len=1)
 
 
 class _Reader:
@@ -110,6 +116,9 @@ def parse_suite(data: Any, *, source: str = "<dict>") -> Suite:
     seeds = _seeds(top)
     split_seed = top.take("split_seed", TOP_RULES["split_seed"], 0)
     test_size = top.take("test_size", TOP_RULES["test_size"], 0.3)
+    protocol, test_size = _protocol(top.take("protocol", Rule(dict, nullable=True), None),
+                                    test_size, "test_size" in data, source)
+    tuning = _tuning(top.take("tuning", Rule(dict, nullable=True), None), source)
     model = _model(top.take("model", Rule(dict), {"name": "mlp"}), source)
     train = _train(top.take("train", Rule(dict), {}), source)
     datasets = tuple(_dataset(raw, i, source)
@@ -121,8 +130,42 @@ def parse_suite(data: Any, *, source: str = "<dict>") -> Suite:
             hint="; give repeated losses distinct 'label:' values")
     metrics = tuple(top.take("metrics", _metrics_rule(), list(DEFAULT_METRICS)))
     top.finish()
+    if tuning is None and any(lo.tune for lo in losses):
+        tuning = Tuning()
     return Suite(name, description, seeds, split_seed, test_size, model, train, datasets, losses,
-                 metrics, source)
+                 metrics, source, protocol, tuning)
+
+
+def _protocol(raw: dict[str, Any] | None, test_size: float, top_level_test_size: bool,
+              source: str) -> tuple[Protocol, float]:
+    """``protocol``: holdout (``test_size``, ``repeats``) or cv (``folds``, ``repeats``); a
+    suite without it is one holdout split with the top-level ``test_size``."""
+    if raw is None:
+        return Protocol(), test_size
+    reader = _Reader(raw, "protocol", source)
+    kind = reader.take("kind", PROTOCOL_RULES["kind"])
+    repeats = reader.take("repeats", PROTOCOL_RULES["repeats"], 1)
+    if kind == "cv":
+        folds = reader.take("folds", PROTOCOL_RULES["folds"], 5)
+        reader.finish()
+        return Protocol("cv", folds, repeats), test_size
+    if top_level_test_size and "test_size" in raw:
+        raise reader.fail("test_size", "give test_size once: here or at the top level")
+    test_size = reader.take("test_size", PROTOCOL_RULES["test_size"], test_size)
+    reader.finish()
+    return Protocol("holdout", None, repeats), test_size
+
+
+def _tuning(raw: dict[str, Any] | None, source: str) -> Tuning | None:
+    if raw is None:
+        return None
+    reader = _Reader(raw, "tuning", source)
+    validation = reader.take("validation", TUNING_RULES["validation"], 0.25)
+    metric = reader.take("metric", Rule(str, choices=tuple(_metrics_rule().items.choices)),
+                         "macro_f1")
+    budget = reader.take("budget", TUNING_RULES["budget"], None)
+    reader.finish()
+    return Tuning(validation, metric, budget)
 
 
 def _metrics_rule() -> Rule:
@@ -194,9 +237,31 @@ def _loss(raw: Any, i: int, source: str) -> LossEntry:
     name = reader.name("name", LOSSES, "loss")
     sampler, sampler_params = _sampler(reader, f"losses[{i}].sampler", source)
     label = reader.take("label", NAME, f"{name}+{sampler}" if sampler else name)
+    tune = reader.take("tune", Rule(dict, nullable=True), None) or {}
     params = reader.rest()
     _checked(LOSSES, name, params, f"{source}: losses[{i}] ({name})", RESERVED)
-    return LossEntry(name, label, params, sampler, sampler_params)
+    entry = LossEntry(name, label, params, sampler, sampler_params,
+                      {k: tuple(GRID.check(v, f"{source}: losses[{i}].tune.{k}")) for k, v in tune.items()})
+    _check_grid(entry, f"{source}: losses[{i}].tune")
+    return entry
+
+
+def _check_grid(entry: LossEntry, where: str) -> None:
+    """Every value of a tuning grid is checked as the parameter it sets, before training."""
+    from dflbench.losses import LOSSES, RESERVED
+    from dflbench.samplers import RESERVED as SAMPLER_RESERVED
+    from dflbench.samplers import SAMPLERS
+
+    for key, values in entry.tune.items():
+        sampler_key = key.removeprefix("sampler.") if key.startswith("sampler.") else None
+        if sampler_key is not None and entry.sampler is None:
+            raise ConfigError(f"{where}.{key}: this treatment has no sampler to tune")
+        for value in values:
+            if sampler_key is None:
+                _checked(LOSSES, entry.name, {**entry.params, key: value}, f"{where}.{key}", RESERVED)
+            else:
+                _checked(SAMPLERS, entry.sampler, {**entry.sampler_params, sampler_key: value},
+                         f"{where}.{key}", SAMPLER_RESERVED)
 
 
 def _sampler(reader: _Reader, where: str, source: str) -> tuple[str | None, dict[str, Any]]:
@@ -231,8 +296,10 @@ def _narrow(items: tuple[Any, ...], key: str, wanted: list[str], option: str,
 
 
 def override(suite: Suite, *, losses: list[str] | None = None, datasets: list[str] | None = None,
-             seeds: int | None = None, epochs: int | None = None) -> Suite:
-    """The suite narrowed or changed by command-line options (each validated like the file)."""
+             seeds: int | None = None, epochs: int | None = None, folds: int | None = None,
+             repeats: int | None = None) -> Suite:
+    """The suite narrowed or changed by command-line options (each validated like the file);
+    ``folds`` makes the protocol cross-validation."""
     if losses is not None:
         suite = replace(suite, losses=_narrow(suite.losses, "label", losses, "--losses", "loss"))
     if datasets is not None:
@@ -244,4 +311,8 @@ def override(suite: Suite, *, losses: list[str] | None = None, datasets: list[st
         suite = replace(suite, seeds=tuple(range(seeds)))
     if epochs is not None:
         suite = replace(suite, train=replace(suite.train, epochs=epochs))
+    if folds is not None:
+        suite = replace(suite, protocol=Protocol("cv", folds, suite.protocol.repeats))
+    if repeats is not None:
+        suite = replace(suite, protocol=replace(suite.protocol, repeats=repeats))
     return suite

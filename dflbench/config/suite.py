@@ -52,13 +52,54 @@ class DatasetEntry:
 @dataclass(frozen=True)
 class LossEntry:
     """One treatment: a loss with its parameters and an optional resampling of the training set
-    (an imbalanced-learn sampler), shown under ``label`` in reports (default ``loss+sampler``)."""
+    (an imbalanced-learn sampler), shown under ``label`` in reports (default ``loss+sampler``).
+
+    ``tune`` maps a loss parameter (or ``sampler.<parameter>``) to the values to try; the
+    configurations are their cartesian product, in order."""
 
     name: str
     label: str
     params: dict[str, Any] = field(default_factory=dict)
     sampler: str | None = None
     sampler_params: dict[str, Any] = field(default_factory=dict)
+    tune: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"name": self.name, "label": self.label, **self.params}
+        if self.sampler:
+            out["sampler"] = {"name": self.sampler, **self.sampler_params}
+        if self.tune:
+            out["tune"] = {k: list(v) for k, v in self.tune.items()}
+        return out
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How each dataset is split for scoring: ``holdout`` (one stratified train/test split per
+    repeat, ``test_size`` of the samples held out) or ``cv`` (repeated stratified k-fold: every
+    sample is in a test fold exactly once per repeat; repeats reshuffle)."""
+
+    kind: str = "holdout"
+    folds: int | None = None
+    repeats: int = 1
+
+    def describe(self, test_size: float) -> str:
+        again = "" if self.repeats == 1 else f" × {self.repeats} repeats"
+        if self.kind == "cv":
+            return f"{self.folds}-fold stratified cross-validation{again}"
+        return f"stratified holdout, {test_size:g} of the samples for testing{again}"
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Equal-budget tuning: each tuned treatment's configurations are trained on a stratified
+    ``validation`` carve of every training fold, scored by ``metric``, and the best is refitted
+    on the whole training fold. ``budget`` caps the configurations per treatment (a seeded sample
+    of a larger grid); None tries them all."""
+
+    validation: float = 0.25
+    metric: str = "macro_f1"
+    budget: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +115,8 @@ class Suite:
     losses: tuple[LossEntry, ...]
     metrics: tuple[str, ...]
     source: str = "<dict>"
+    protocol: Protocol = field(default_factory=Protocol)
+    tuning: Tuning | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved configuration, as stored in result files."""
@@ -102,18 +145,33 @@ class Suite:
                  **({"imbalance": d.imbalance} if d.imbalance else {})}
                 for d in self.datasets
             ],
-            "losses": [
-                {"name": lo.name, "label": lo.label, **lo.params,
-                 **({"sampler": {"name": lo.sampler, **lo.sampler_params}} if lo.sampler else {})}
-                for lo in self.losses
-            ],
+            "losses": [lo.to_dict() for lo in self.losses],
             "metrics": list(self.metrics),
+            **self._protocol_and_tuning(),
         }
 
-    def protocol(self) -> dict[str, Any]:
+    def _protocol_and_tuning(self) -> dict[str, Any]:
+        """The ``protocol`` and ``tuning`` keys, present only when they differ from a plain
+        holdout without tuning (so a suite written before they existed keeps its hash)."""
+        out: dict[str, Any] = {}
+        if self.protocol != Protocol():
+            out["protocol"] = {"kind": self.protocol.kind, "repeats": self.protocol.repeats,
+                               **({"folds": self.protocol.folds} if self.protocol.folds else {})}
+        if self.tuning is not None:
+            out["tuning"] = {"validation": self.tuning.validation, "metric": self.tuning.metric,
+                             "budget": self.tuning.budget}
+        return out
+
+    def protocol_record(self) -> dict[str, Any]:
         """How the data is split for scoring, as result files record it (docs/results.md)."""
-        return {"kind": "holdout", "test_size": self.test_size, "split_seed": self.split_seed,
-                "repeats": 1}
+        p = self.protocol
+        record = {"kind": p.kind, "split_seed": self.split_seed, "repeats": p.repeats}
+        record.update({"folds": p.folds} if p.kind == "cv" else {"test_size": self.test_size})
+        return record
+
+    @property
+    def tuned(self) -> bool:
+        return any(lo.tune for lo in self.losses)
 
     def sha256(self) -> str:
         """Hash of the resolved configuration (canonical JSON), for provenance and caching."""

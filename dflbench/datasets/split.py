@@ -1,13 +1,14 @@
-"""Stratified splits: train/test for every task, and a validation carve-out of the training split
-for early stopping. Both return sorted positional index arrays, so taking rows keeps the original
-row order and the same (y, size, seed) always gives the same split."""
+"""Stratified splits: train/test (a holdout split, or repeated k-fold cross-validation) for every
+task, and a validation carve-out of a training split for early stopping and tuning. All return
+sorted positional index arrays, so taking rows keeps the original row order and the same
+(y, size, seed) always gives the same split."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
 
 from dflbench.errors import ConfigError, DataError
 
@@ -96,3 +97,31 @@ def validation_split(
     )
     kept = np.flatnonzero(~np.isin(arr, splittable))
     return np.sort(np.concatenate([fit, kept])).astype(np.int64), np.sort(val).astype(np.int64)
+
+
+def cv_splits(
+    y: np.ndarray | Sequence[int],
+    folds: int,
+    repeats: int,
+    seed: int,
+    *,
+    class_names: Sequence[str] | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Repeated stratified k-fold (scikit-learn's ``RepeatedStratifiedKFold``): ``folds`` ×
+    ``repeats`` (train_idx, test_idx) pairs, repeat-major; within a repeat the test folds
+    partition the samples. A class with fewer samples than ``folds`` is a ConfigError naming it,
+    its count and the largest workable number of folds."""
+    arr = _labels(y)
+    n_classes = max(len(class_names) if class_names is not None else 0, int(arr.max()) + 1)
+    counts = np.bincount(arr, minlength=n_classes)
+    smallest = int(np.argmin(counts))
+    if counts[smallest] < folds:
+        largest = int(counts[smallest])
+        hint = (f"use folds: {largest} or fewer" if largest >= 2
+                else "a class needs at least 2 samples for cross-validation")
+        raise ConfigError(f"protocol: class {_name(smallest, class_names)} has {counts[smallest]} "
+                          f"sample{'' if counts[smallest] == 1 else 's'}, fewer than the {folds} "
+                          f"folds asked; {hint}")
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
+    return [(np.sort(tr).astype(np.int64), np.sort(te).astype(np.int64))
+            for tr, te in splitter.split(np.zeros(arr.size), arr)]

@@ -4,10 +4,11 @@ and a per-class table, then the treatments' legend and a footer. Renderers only 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from dflbench.metrics import METRICS
 from dflbench.report.cells import Cell, TableView, fmt_mean_std, mark_column, plural
-from dflbench.results.model import DatasetInfo, Stat, SuiteResult, SummaryRow
+from dflbench.results.model import DatasetInfo, RunRecord, Stat, SuiteResult, SummaryRow
 
 #: Above this many classes the per-class table lists classes as rows, so it stays readable.
 TRANSPOSE_ABOVE = 5
@@ -27,6 +28,7 @@ class DatasetView:
 @dataclass
 class SuiteView:
     title: str
+    protocol: str
     datasets: list[DatasetView]
     legend: list[str]
     footer: str
@@ -36,9 +38,21 @@ def fmt_stat(stat: Stat | None, digits: int = SUMMARY_DIGITS) -> str:
     return "—" if stat is None else fmt_mean_std(stat.mean, stat.std, digits)
 
 
+def protocol_text(record: dict[str, Any], n_seeds: int) -> str:
+    """The protocol as the report header states it."""
+    again = "" if record.get("repeats", 1) == 1 else f" × {record['repeats']} repeats"
+    if record.get("kind") == "cv":
+        how = f"{record.get('folds')}-fold stratified cross-validation{again}"
+    else:
+        how = f"stratified holdout ({record.get('test_size', '?')} of the samples tested){again}"
+    seed = f", split seed {record['split_seed']}" if "split_seed" in record else ""
+    return f"protocol: {how}{seed}; {plural(n_seeds, 'seed')} per split"
+
+
 def dataset_header(info: DatasetInfo) -> str:
     counts = info.class_counts
     n_train, n_test = sum(counts["train"].values()), sum(counts["test"].values())
+    first = f"split 1 of {len(info.splits)}: " if info.splits else ""
     how = ""
     if info.imbalance:
         # Sorted (profile first) so a result re-read from sorted-key JSON renders identically.
@@ -46,7 +60,7 @@ def dataset_header(info: DatasetInfo) -> str:
         how = ", synthesized: " + ", ".join(f"{k} {v}" for k, v in items)
     return (
         f"{info.description or info.source} · {info.n_samples} samples, "
-        f"{info.n_features} features, {info.n_classes} classes · train {n_train} / "
+        f"{info.n_features} features, {info.n_classes} classes · {first}train {n_train} / "
         f"test {n_test} · train imbalance ratio {info.imbalance_ratio:.1f}{how} · "
         f"minority class '{info.minority_class}'"
     )
@@ -63,12 +77,26 @@ def build_suite_view(result: SuiteResult) -> SuiteView:
     for info in result.datasets:
         rows = [r for r in result.summary if r.dataset == info.name]
         notes = [_failure_note(result, info.name, r) for r in rows if r.n_ok < r.n_runs]
-        views.append(DatasetView(info.name, dataset_header(info), _summary_table(info, rows, metrics),
+        runs = [r for r in result.runs if r.dataset == info.name]
+        views.append(DatasetView(info.name, dataset_header(info),
+                                 _summary_table(info, rows, metrics, _over(runs)),
                                  _per_class_table(info, rows), notes))
-    return SuiteView(f"dflbench: {result.name}", views, legend(result), run_footer(result))
+    n_seeds = len({r.seed for r in result.runs})
+    return SuiteView(f"dflbench: {result.name}", protocol_text(result.protocol, n_seeds), views,
+                     legend(result), run_footer(result))
 
 
-def _summary_table(info: DatasetInfo, rows: list[SummaryRow], metrics: list[str]) -> TableView:
+def _over(runs: list[RunRecord]) -> str:
+    """``(2 repeats × 5 folds × 3 seeds)`` when runs span several splits, else ``""``."""
+    parts = [(len({r.repeat for r in runs}), "repeat"), (len({(r.fold) for r in runs}), "fold")]
+    if all(n == 1 for n, _ in parts):
+        return ""
+    parts.append((len({r.seed for r in runs}), "seed"))
+    return " (" + " × ".join(plural(n, word) for n, word in parts) + ")"
+
+
+def _summary_table(info: DatasetInfo, rows: list[SummaryRow], metrics: list[str],
+                   over: str = "") -> TableView:
     """Mean ± std of each metric (and learned parameter) per treatment; best mean marked."""
     learned = sorted({name for r in rows for name in r.learned})
     columns = ["Loss", *[METRICS[m].title for m in metrics], *[f"learned {n}" for n in learned]]
@@ -78,7 +106,7 @@ def _summary_table(info: DatasetInfo, rows: list[SummaryRow], metrics: list[str]
         means = [None if r.metrics.get(m) is None else r.metrics[m].mean for r in rows]
         mark_column(table, col, means, METRICS[m].higher_is_better, SUMMARY_DIGITS)
     n_ok = max((r.n_ok for r in rows), default=0)
-    return TableView(f"{info.name}: mean ± std over {plural(n_ok, 'run')}", columns, table,
+    return TableView(f"{info.name}: mean ± std over {plural(n_ok, 'run')}{over}", columns, table,
                      "best mean per column marked (* or bold); ECE: lower is better")
 
 
@@ -119,17 +147,41 @@ def _failure_note(result: SuiteResult, dataset: str, row: SummaryRow) -> str:
 
 
 def legend(result: SuiteResult) -> list[str]:
-    """One line per treatment: its label, the loss it uses (with its paper) and its sampler."""
+    """One line per treatment: its label, the loss it uses (with its paper), its sampler and,
+    when any treatment is tuned, how each was tuned (an untuned one is flagged as such)."""
     lines, seen = [], set()
+    tuned = any(r.tuning for r in result.runs)
     for row in result.summary:
         t = row.treatment
         if t.label in seen:
             continue
         seen.add(t.label)
         params = ", ".join(f"{k}={v}" for k, v in sorted(t.loss_params.items()))
-        lines.append(f"{t.label}: {t.loss_title}" + (f" ({params})" if params else "")
-                     + (f", trained on data resampled by {t.sampler}" if t.sampler else ""))
+        line = (f"{t.label}: {t.loss_title}" + (f" ({params})" if params else "")
+                + (f", trained on data resampled by {t.sampler}" if t.sampler else ""))
+        if tuned:
+            line += "; " + tuning_text([r for r in result.runs if r.label == t.label])
+        lines.append(line)
     return lines
+
+
+def tuning_text(runs: list[RunRecord]) -> str:
+    """How a treatment was tuned: its grid, the metric and what each split chose."""
+    from collections import Counter
+
+    records = {(r.dataset, r.repeat, r.fold): r.tuning for r in runs if r.tuning is not None}
+    if not records:
+        return "untuned (1 configuration)"
+    first = next(iter(records.values()))
+    grid = " | ".join(_config(c) for c in first.grid)
+    chosen = Counter(_config(rec.chosen) for rec in records.values())
+    picks = ", ".join(f"{c} ×{n}" for c, n in chosen.most_common())
+    return (f"tuned on {first.metric} over {plural(len(first.grid), 'configuration')} ({grid}); "
+            f"chosen per split: {picks}")
+
+
+def _config(config: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in config.items()) or "default"
 
 
 def run_footer(result: SuiteResult) -> str:

@@ -149,6 +149,25 @@ class Treatment:
 
 
 @dataclass(frozen=True)
+class TuningRecord:
+    """How a tuned treatment's configuration was chosen on one training fold: each grid point's
+    mean validation ``metric`` over seeds (None if every seed diverged), and the one chosen."""
+
+    metric: str
+    grid: tuple[dict[str, Any], ...]
+    scores: tuple[float | None, ...]
+    chosen: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"metric": self.metric, "grid": list(self.grid), "scores": list(self.scores),
+                "chosen": self.chosen}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TuningRecord:
+        return cls(d["metric"], tuple(d["grid"]), tuple(d["scores"]), d["chosen"])
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """One trained model: a treatment on a dataset with one seed (and repeat/fold of the split)."""
 
@@ -163,6 +182,7 @@ class RunRecord:
     repeat: int = 0
     fold: int = 0
     class_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    tuning: TuningRecord | None = None
 
     @property
     def ok(self) -> bool:
@@ -179,15 +199,19 @@ class RunRecord:
                "train": self.train.to_dict(), "class_counts": self.class_counts}
         if self.error is not None:
             out["error"] = self.error
+        if self.tuning is not None:
+            out["tuning"] = self.tuning.to_dict()
         return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunRecord:
+        tuning = d.get("tuning")
         return cls(d["dataset"], Treatment.from_dict(d), d["seed"], RunStatus(d["status"]),
                    dict(d.get("metrics") or {}),
                    tuple(ClassMetrics.from_dict(c) for c in d.get("per_class") or ()),
                    TrainInfo.from_dict(d.get("train") or {}), d.get("error"),
-                   d.get("repeat", 0), d.get("fold", 0), d.get("class_counts") or {})
+                   d.get("repeat", 0), d.get("fold", 0), d.get("class_counts") or {},
+                   None if tuning is None else TuningRecord.from_dict(tuning))
 
 
 @dataclass(frozen=True)
@@ -207,6 +231,9 @@ class DatasetInfo:
     imbalance: dict[str, Any] | None = None
     kind: str = "tabular"
     input_shape: tuple[int, ...] = ()
+    #: With several splits (repeats, folds): each one's ``{repeat, fold, class_counts}``;
+    #: ``class_counts`` above are the first split's.
+    splits: tuple[dict[str, Any], ...] = ()
 
     _KEYS = ("name", "source", "description", "n_samples", "n_features", "n_classes",
              "imbalance_ratio", "minority_class", "imbalance", "kind")
@@ -215,13 +242,16 @@ class DatasetInfo:
         out = {k: getattr(self, k) for k in self._KEYS}
         out.update(class_names=list(self.class_names), class_counts=self.class_counts,
                    input_shape=list(self.input_shape))
+        if self.splits:
+            out["splits"] = list(self.splits)
         return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DatasetInfo:
         return cls(**{k: d.get(k) for k in cls._KEYS if k in d},
                    class_names=tuple(d["class_names"]), class_counts=d["class_counts"],
-                   input_shape=tuple(d.get("input_shape") or ()))
+                   input_shape=tuple(d.get("input_shape") or ()),
+                   splits=tuple(d.get("splits") or ()))
 
 
 @dataclass(frozen=True)

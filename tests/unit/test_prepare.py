@@ -47,23 +47,23 @@ def _expected(suite):
 
 def test_test_rows_never_reach_training_or_validation():
     task = prepare_task(_suite(early_stopping=True).datasets[0], _suite(early_stopping=True))
-    test = _rows(task.data.X_test)
-    assert len(test) == len(task.data.X_test)  # continuous features: every row is unique
-    assert not test & _rows(task.data.X_train)
-    assert not test & _rows(task.data.X_val)
-    assert not _rows(task.data.X_val) & _rows(task.data.X_train)
+    test = _rows(task.folds[0].data.X_test)
+    assert len(test) == len(task.folds[0].data.X_test)  # continuous features: every row is unique
+    assert not test & _rows(task.folds[0].data.X_train)
+    assert not test & _rows(task.folds[0].data.X_val)
+    assert not _rows(task.folds[0].data.X_val) & _rows(task.folds[0].data.X_train)
 
 
 def test_preprocessing_is_fitted_on_the_fit_rows_only():
     suite = _suite(early_stopping=True)
     task = prepare_task(suite.datasets[0], suite)
     pre, X_fit, X_val, X_test, _ = _expected(suite)
-    np.testing.assert_array_equal(task.data.X_train, pre.transform(X_fit))
-    np.testing.assert_array_equal(task.data.X_val, pre.transform(X_val))
-    np.testing.assert_array_equal(task.data.X_test, pre.transform(X_test))
+    np.testing.assert_array_equal(task.folds[0].data.X_train, pre.transform(X_fit))
+    np.testing.assert_array_equal(task.folds[0].data.X_val, pre.transform(X_val))
+    np.testing.assert_array_equal(task.folds[0].data.X_test, pre.transform(X_test))
     # The fit rows are standardised exactly; the held-out rows are not (they were not seen).
-    assert np.abs(task.data.X_train.mean(axis=0)).max() < 1e-5
-    assert np.abs(task.data.X_test.mean(axis=0)).max() > 1e-3
+    assert np.abs(task.folds[0].data.X_train.mean(axis=0)).max() < 1e-5
+    assert np.abs(task.folds[0].data.X_test.mean(axis=0)).max() > 1e-3
 
 
 def test_the_validation_carve_comes_after_imbalance_synthesis():
@@ -73,11 +73,11 @@ def test_the_validation_carve_comes_after_imbalance_synthesis():
     counts = task.info.class_counts
     # "train" is the imbalanced training split; fit + validation rows partition it, per class.
     assert list(counts["train"].values()) == np.bincount(y_imbalanced).tolist()
-    fit = np.bincount(task.data.y_train, minlength=3)
-    val = np.bincount(task.data.y_val, minlength=3)
+    fit = np.bincount(task.folds[0].data.y_train, minlength=3)
+    val = np.bincount(task.folds[0].data.y_val, minlength=3)
     assert (fit + val).tolist() == list(counts["train"].values())
     assert list(counts["validation"].values()) == val.tolist()
-    assert task.fit_counts == tuple(fit.tolist())
+    assert task.folds[0].fit_counts == tuple(fit.tolist())
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])

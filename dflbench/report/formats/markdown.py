@@ -40,7 +40,7 @@ def _section(title: str, lines: list[str]) -> list[str]:
 class Markdown(Renderer):
     def suite(self, result: Any) -> str:
         view = build_suite_view(result)
-        out = [f"# {view.title}", ""]
+        out = [f"# {view.title}", "", view.protocol, ""]
         for ds in view.datasets:
             out += [f"## {ds.name}", "", ds.header, ""]
             for t in (ds.summary, ds.per_class):

@@ -47,7 +47,7 @@ class RichTables(Renderer):
         from rich.text import Text
 
         view = build_suite_view(result)
-        parts: list[Any] = []
+        parts: list[Any] = [Text(view.protocol, style="dim")]
         for ds in view.datasets:
             parts += [Text(f"\n{ds.name}", style="bold"), Text(ds.header, style="dim"),
                       rich_table(ds.summary), rich_table(ds.per_class)]

@@ -148,29 +148,48 @@ def _train_treatments(task: PreparedTask, fold: Fold, suite: Suite, device: Any,
             key = json.dumps([lo.sampler, lo.sampler_params], sort_keys=True)
             groups.setdefault(key, []).append(lo)
     for group in groups.values():
-        for seed in suite.seeds:
-            runs.update(_resampled(task, fold, suite, device, advance, group, seed, workers))
+        runs.update(_sampler_group(task, fold, suite, device, advance, group, workers))
     return runs
 
 
-def _resampled(task: PreparedTask, fold: Fold, suite: Suite, device: Any, advance: Advance | None,
-               group: list[LossEntry], seed: int, workers: int) -> dict[tuple[str, int], RunRecord]:
-    """One sampler's treatments for one seed, trained on that seed's resampled training set."""
+def _sampler_group(task: PreparedTask, fold: Fold, suite: Suite, device: Any,
+                   advance: Advance | None, group: list[LossEntry],
+                   workers: int) -> dict[tuple[str, int], RunRecord]:
+    """One sampler's treatments over every seed, each seed on the training set the sampler draws
+    with that seed. When every seed's set has the same size and class counts (oversampling to
+    balance does), all seeds share one stack through per-model rows; else each seed trains alone.
+    A seed the sampler cannot serve fails only its own runs, with the reason."""
     from dflbench.samplers import resample
 
     sampler, params = group[0].sampler, group[0].sampler_params
-    try:
-        X_res, y_res = resample(sampler, params, fold.data.X_train, fold.data.y_train, seed)
-    except DflbenchError as exc:
-        if advance is not None:
-            advance(len(group))
-        return {(lo.label, seed): _record(task, fold, lo, seed, error=f"{exc}") for lo in group}
-    data = replace(fold.data, X_train=X_res, y_train=y_res)
-    counts = tuple(np.bincount(y_res, minlength=len(task.class_names)).tolist())
-    trained = _train(task, fold, suite, device, advance, group, (seed,), data, counts, workers)
-    resampled = dict(zip(task.class_names, counts))
-    return {key: replace(run, train=replace(run.train, resampled_counts=resampled))
-            for key, run in trained.items()}
+    sets, runs = {}, {}
+    for seed in suite.seeds:
+        try:
+            sets[seed] = resample(sampler, params, fold.data.X_train, fold.data.y_train, seed)
+        except DflbenchError as exc:
+            if advance is not None:
+                advance(len(group))
+            runs.update({(lo.label, seed): _record(task, fold, lo, seed, error=f"{exc}")
+                         for lo in group})
+    n_classes = len(task.class_names)
+    counts = {seed: tuple(np.bincount(y, minlength=n_classes).tolist()) for seed, (_, y) in sets.items()}
+    if len(sets) > 1 and len(set(counts.values())) == 1:
+        n = len(next(iter(sets.values()))[1])
+        data = replace(fold.data, X_train=np.concatenate([X for X, _ in sets.values()]),
+                       y_train=np.concatenate([y for _, y in sets.values()]),
+                       rows={seed: np.arange(i * n, (i + 1) * n) for i, seed in enumerate(sets)})
+        trained = _train(task, fold, suite, device, advance, group, tuple(sets), data,
+                         next(iter(counts.values())), workers)
+    else:
+        trained = {}
+        for seed, (X, y) in sets.items():
+            data = replace(fold.data, X_train=X, y_train=y)
+            trained.update(_train(task, fold, suite, device, advance, group, (seed,), data,
+                                  counts[seed], workers))
+    runs.update({(label, seed): replace(run, train=replace(
+        run.train, resampled_counts=dict(zip(task.class_names, counts[seed]))))
+        for (label, seed), run in trained.items()})
+    return runs
 
 
 def _train(task: PreparedTask, fold: Fold, suite: Suite, device: Any, advance: Advance | None,

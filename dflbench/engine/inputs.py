@@ -21,7 +21,11 @@ class Treatment:
 class TrainData:
     """Preprocessed float32 arrays; validation arrays are empty when early stopping is off.
 
-    ``X_*`` hold one row per sample: (N, F) for tables, (N, C, H, W) for images.
+    ``X_*`` hold one row per sample: (N, F) for tables, (N, C, H, W) for images. ``rows``, when
+    given, maps each seed to the positions of ``X_train`` its models train on, all of one length
+    (e.g. each seed's own resampled training set, stored one after the other): a model then draws
+    its minibatches from its own rows exactly as it would from ``X_train[rows[seed]]`` alone, so
+    models with different training sets share one stack.
     """
 
     X_train: np.ndarray
@@ -30,3 +34,4 @@ class TrainData:
     y_val: np.ndarray | None
     X_test: np.ndarray
     n_classes: int
+    rows: dict[int, np.ndarray] | None = None

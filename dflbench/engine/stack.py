@@ -64,9 +64,12 @@ class Stack:
         X = torch.as_tensor(self.data.X_train, device=self.device)
         y = torch.as_tensor(self.data.y_train, dtype=torch.long, device=self.device)
         # Each model's own minibatch order, as a model trained alone would draw it.
-        orders = [torch.Generator().manual_seed(int(s)) for s in self.seeds * len(self.treatments)]
+        member_seeds = self.seeds * len(self.treatments)
+        orders = [torch.Generator().manual_seed(int(s)) for s in member_seeds]
+        rows = None if self.data.rows is None else torch.stack(
+            [torch.as_tensor(self.data.rows[s], dtype=torch.long) for s in member_seeds]).to(self.device)
         for epoch in range(1, self.cfg.epochs + 1):
-            epoch_loss = self._epoch(epoch, X, y, orders, stop)
+            epoch_loss = self._epoch(epoch, X, y, orders, stop, rows)
             learned.record(~stopping.frozen)
             score = self._validate(*validation) if validation else None
             if stopping.after_epoch(epoch, epoch_loss, score).any():
@@ -81,15 +84,18 @@ class Stack:
         return build_outcomes(self.treatments, self.seeds, proba, stops, learned.outcomes(), seconds)
 
     def _epoch(self, epoch: int, X: Tensor, y: Tensor, orders: list[torch.Generator],
-               stop: threading.Event | None) -> Tensor:
-        """One epoch over the training rows ``X`` (N, ...), ``y`` (N,), each model in its own
-        order; returns each model's summed minibatch losses (K,)."""
+               stop: threading.Event | None, rows: Tensor | None = None) -> Tensor:
+        """One epoch over the training rows ``X`` (N, ...), ``y`` (N,) — or, with ``rows``
+        (K, n), over each model's own n rows of them —, each model in its own order; returns
+        each model's summed minibatch losses (K,)."""
         cfg, k = self.cfg, self.k
         for loss in self.losses:
             loss.start_epoch(epoch - 1, cfg.epochs)
         self.model.train()
-        n, row = X.shape[0], X.shape[1:]
+        n, row = (X.shape[0] if rows is None else rows.shape[1]), X.shape[1:]
         perms = torch.stack([torch.randperm(n, generator=g) for g in orders]).to(self.device)
+        if rows is not None:
+            perms = rows.gather(1, perms)  # a model's i-th row is X[rows[i]], as if alone
         targets = y[perms]  # (K, n): every model's targets in its own order
         epoch_loss = torch.zeros(k, device=self.device)
         for start in range(0, n, cfg.batch_size):

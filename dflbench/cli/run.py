@@ -145,13 +145,14 @@ def _print_plan(cfg, planned, cache) -> None:
     from dflbench.tuning import config_text, configurations
 
     console = stdout_console()
-    console.print(f"protocol: {cfg.protocol.describe(cfg.test_size)}; {len(cfg.seeds)} seed(s)")
+    console.print(f"protocol: {cfg.protocol.describe(cfg.test_size)}; {len(cfg.seeds)} seed(s)",
+                  soft_wrap=True)
     for lo in cfg.losses:
         grid = configurations(lo, cfg.tuning, cfg.split_seed)
         if lo.tune:
             console.print(f"tuning {lo.label}: {len(grid)} configuration(s) on "
                           f"{cfg.tuning.metric}: " + "; ".join(config_text(c) for c in grid),
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
     table = Table(title="dflbench run --dry-run", title_justify="left")
     for col in ("dataset", "models", "status", "cache key"):
         table.add_column(col)

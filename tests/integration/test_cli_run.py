@@ -179,3 +179,20 @@ def test_many_classes_are_listed_as_rows(cli, tmp_path: Path):
     assert "Class (train/test)" in table
     for digit in range(10):
         assert f"│ {digit} (" in table
+
+
+def test_folds_on_the_command_line_cross_validate_and_say_so(cli, tiny_suite: Path, tmp_path: Path):
+    out = tmp_path / "cv.json"
+    dry = cli("run", "--suite", str(tiny_suite), "--folds", "3", "--repeats", "2", "--seeds", "1",
+              "--dry-run", "--no-cache")
+    assert dry.code == 0 and "3-fold stratified cross-validation × 2 repeats; 1 seed(s)" in dry.out
+    res = cli("run", "--suite", str(tiny_suite), "--folds", "3", "--repeats", "2", "--seeds", "1",
+              "--epochs", "1", "--losses", "ce", "--out", str(out), "--no-cache")
+    assert res.code == 0, res.err
+    result = load_result(out)
+    assert result.protocol == {"kind": "cv", "folds": 3, "repeats": 2, "split_seed": 0}
+    assert {(r.dataset, r.repeat, r.fold) for r in result.runs} == {
+        (d, r, f) for d in ("iris", "syn") for r in range(2) for f in range(3)}
+    assert all(s.n_runs == 6 for s in result.summary)
+    assert "protocol: 3-fold stratified cross-validation × 2 repeats" in res.out
+    assert "mean ± std over 6 runs (2 repeats × 3 folds × 1 seed)" in res.out

@@ -60,8 +60,11 @@ def _headline(m: MetricRanking) -> str:
     where = f"{m.title} ({better} is better) over {n} dataset{'s' if n != 1 else ''}, {k} losses"
     if len(first) == 1:
         lead = f"{first[0]} ranks first (average rank {best:.2f} of {k})"
+    elif len(first) == k:
+        lead = f"all {k} losses tie (average rank {best:.2f})"
     else:
-        lead = f"{' and '.join(first)} share first place (average rank {best:.2f} of {k})"
+        names = ", ".join(first[:-1]) + f" and {first[-1]}"
+        lead = f"{names} share first place (average rank {best:.2f} of {k})"
     worst = max(ranks.values())
     last = [t for t in m.treatments if ranks[t] == worst]
     if k >= 3 and len(last) == 1:
@@ -155,5 +158,6 @@ def _limits(m: MetricRanking, alpha: float, baseline: str | None) -> list[str]:
     if n <= FEW_DATASETS:
         lines.append(f"With {n} datasets (≤ {FEW_DATASETS}) the tests have little power and their "
                      "p-values are approximations: a non-significant result is not evidence that "
-                     "losses are equivalent (the ROPE probabilities are).")
+                     "the losses are equivalent, and the Bayesian probabilities rest on these "
+                     f"{n} datasets too.")
     return lines

@@ -1,6 +1,6 @@
-"""The Bayesian signed-rank test over datasets (Benavoli, Corani, Mangili, Ruggeri, Zaffalon,
+"""The Bayesian signed-rank test over datasets (Benavoli, Mangili, Corani, Zaffalon, Ruggeri,
 ICML 2014; Benavoli, Corani, Demšar, Zaffalon, JMLR 2017), with a region of practical
-equivalence (ROPE).
+equivalence (ROPE); docs/statistics.md says when to trust it.
 
 This is ``baycomp.SignedRankTest`` (baycomp 1.0) computed without its per-sample Python loop:
 the same Dirichlet-process posterior (prior strength 0.5 on a pseudo-observation at 0), the same

@@ -37,8 +37,10 @@ def _listing(items: list[str]) -> str:
 
 def verdict_lines(m: MetricRanking, alpha: float, baseline: str | None) -> list[str]:
     """A few sentences about one metric's ranking (``m`` fully computed)."""
-    if not m.datasets or not m.treatments:
-        why = "no loss has a value" if not m.treatments else "every dataset lacks a value for some loss"
+    if not m.datasets or len(m.treatments) < 2:
+        why = ("no loss has a value" if not m.treatments else
+               f"only one loss, {m.treatments[0]}" if len(m.treatments) == 1 else
+               "every dataset lacks a value for some loss")
         return [f"{m.title}: nothing to rank ({why})."]
     lines = [_headline(m), _friedman_line(m, alpha)]
     lines += _pairwise_lines(m, alpha)

@@ -263,6 +263,8 @@ def test_strict_needs_two_datasets_and_two_treatments():
     single = parse_result(grid(matrix(n=3, k=1), treatments=("ce",)))
     with pytest.raises(ConfigError, match="at least two treatments"):
         rank_results([("r.json", single)], strict=True)
+    assert rank_results([("r.json", single)], ["macro_f1"]).metrics["macro_f1"].verdict == [
+        "MacroF1: nothing to rank (only one loss, ce)."]
     # Without strict (the suite report), one dataset ranks and says the tests were skipped.
     m = rank_results([("r.json", one)], ["macro_f1"]).metrics["macro_f1"]
     assert m.friedman.p_value is None and "at least 2 datasets" in m.friedman.note

@@ -53,8 +53,10 @@ def compare(
     noise. Exit codes: 0 no regression (or no gate), 1 regression, 2 invalid input.
     """
     from dflbench.compare import check_alpha, check_metrics, compare_results, parse_allowance, require_aligned
+    from dflbench.report import check_format
     from dflbench.results import load_result
 
+    check_format(output_format.value, "comparison")
     metrics = check_metrics(metric or ["macro_f1"])
     allowance = None if max_drop is None else parse_allowance(max_drop)
     check_alpha(alpha)

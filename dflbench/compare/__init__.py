@@ -1,7 +1,8 @@
 """Compare result files: align runs, compute deltas against a baseline, decide regressions.
 
 :mod:`.model` holds the comparison as data (and the ``--max-drop``/``--metric``/``--alpha``
-rules), :mod:`.deltas` one metric's delta, test and gate, :mod:`.compute` the alignment.
+rules), :mod:`.deltas` one metric's delta, test and gate, :mod:`.compute` the alignment,
+:mod:`.across` each candidate's change across datasets.
 """
 
 from dflbench.compare.compute import compare_results, require_aligned
@@ -9,6 +10,7 @@ from dflbench.compare.model import (
     DEFAULT_ALPHA,
     DEFAULT_METRICS,
     N_MOVERS,
+    AcrossDatasets,
     Allowance,
     ClassDelta,
     Comparison,
@@ -23,7 +25,7 @@ from dflbench.compare.model import (
 )
 
 __all__ = [
-    "DEFAULT_ALPHA", "DEFAULT_METRICS", "N_MOVERS", "Allowance", "ClassDelta", "Comparison",
+    "DEFAULT_ALPHA", "DEFAULT_METRICS", "N_MOVERS", "AcrossDatasets", "Allowance", "ClassDelta", "Comparison",
     "FileInfo", "MetricDelta", "PairComparison", "Stat", "Unaligned", "check_alpha",
     "check_metrics", "compare_results", "parse_allowance", "require_aligned",
 ]

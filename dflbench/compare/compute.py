@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from dflbench.compare.across import across_datasets
 from dflbench.compare.deltas import RunKey, metric_delta, stat
 from dflbench.compare.model import (
     DEFAULT_ALPHA,
@@ -61,6 +62,7 @@ def compare_results(
         _compare_file(comparison, baseline, baseline_name, name, cand)
     aligned = {p.dataset for p in comparison.pairs}
     comparison.datasets = [d for d in _dataset_order(baseline) if d in aligned]
+    comparison.across = across_datasets(comparison)
     return comparison
 
 

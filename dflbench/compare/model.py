@@ -220,6 +220,27 @@ class Unaligned:
 
 
 @dataclass(frozen=True)
+class AcrossDatasets:
+    """One candidate file on one gated metric across datasets: each aligned dataset's mean over
+    its aligned treatments, baseline against candidate; how many datasets got better, worse or
+    stayed the same (within float noise), and the two-sided Wilcoxon signed-rank p over them."""
+
+    file: str
+    metric: str
+    n_datasets: int
+    better: int
+    worse: int
+    same: int
+    p_value: float | None
+    p_note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "metric": self.metric, "n_datasets": self.n_datasets,
+                "better": self.better, "worse": self.worse, "same": self.same,
+                "p_value": self.p_value, "p_note": self.p_note}
+
+
+@dataclass(frozen=True)
 class FileInfo:
     path: str
     suite: str
@@ -256,6 +277,8 @@ class Comparison:
     pairs: list[PairComparison]
     unaligned: list[Unaligned]
     notes: list[str]
+    #: Per candidate file and gated metric, the change across datasets (informs; never gates).
+    across: list[AcrossDatasets] = field(default_factory=list)
 
     @property
     def gate(self) -> bool:
@@ -300,6 +323,7 @@ class Comparison:
             "pairs": [p.to_dict() for p in self.pairs],
             "unaligned": [u.to_dict() for u in self.unaligned],
             "notes": self.notes,
+            "across_datasets": [a.to_dict() for a in self.across],
         }
 
 

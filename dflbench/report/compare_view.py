@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dflbench.compare import (
     N_MOVERS,
+    AcrossDatasets,
     ClassDelta,
     Comparison,
     MetricDelta,
@@ -18,6 +19,7 @@ from dflbench.compare import (
     Stat,
 )
 from dflbench.metrics import METRICS
+from dflbench.ranking.verdict import p_is
 from dflbench.report.cells import BAD, GOOD, WARN, Cell, TableView, fmt_mean_std
 
 
@@ -40,6 +42,8 @@ class CompareView:
     notes: list[str]
     legend: str
     counts: list[str] = field(default_factory=list)
+    #: Per candidate and gated metric: worse on how many datasets, and the Wilcoxon p over them.
+    across: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,6 +140,17 @@ def _summary_counts(comparison: Comparison, lab: dict[str, str]) -> list[str]:
     return out
 
 
+def across_line(a: AcrossDatasets, label: str) -> str:
+    """``cand: MacroF1 across 8 datasets: worse on 2, better on 5, same on 1; Wilcoxon p = 0.38``."""
+    title = METRICS[a.metric].title
+    if a.n_datasets == 0:
+        return f"{label}: {title} across datasets: no dataset has a value on both sides"
+    p = f"Wilcoxon signed-rank {p_is(a.p_value)}" + (f" ({a.p_note})" if a.p_note else "")
+    return (f"{label}: {title} across {a.n_datasets} dataset{'s' if a.n_datasets != 1 else ''} "
+            f"(each the mean of its aligned losses): worse on {a.worse}, better on {a.better}, "
+            f"same on {a.same}; {p}")
+
+
 # ---------------------------------------------------------------------------------------------
 # The view
 
@@ -187,6 +202,7 @@ def build_view(comparison: Comparison) -> CompareView:
         regressions=regression_lines(comparison), movers=movers, datasets=datasets,
         unaligned=[u.describe(base_name) for u in comparison.unaligned],
         notes=list(comparison.notes), legend=legend, counts=_summary_counts(comparison, lab),
+        across=[across_line(a, lab[a.file]) for a in comparison.across],
     )
 
 

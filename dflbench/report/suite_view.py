@@ -1,5 +1,6 @@
 """The view of a :class:`SuiteResult` every renderer draws: per dataset a header, a summary table
-and a per-class table, then the treatments' legend and a footer. Renderers only format it."""
+and a per-class table, then the treatments' legend, the verdict across datasets and a footer.
+Renderers only format it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dflbench.metrics import METRICS
+from dflbench.ranking import Ranking, rank_results
 from dflbench.report.cells import Cell, TableView, fmt_mean_std, mark_column, plural
+from dflbench.report.rank_view import VerdictView, verdict_view
 from dflbench.results.model import DatasetInfo, RunRecord, Stat, SuiteResult, SummaryRow
 
 #: Above this many classes the per-class table lists classes as rows, so it stays readable.
@@ -32,6 +35,7 @@ class SuiteView:
     datasets: list[DatasetView]
     legend: list[str]
     footer: str
+    verdict: VerdictView | None = None
 
 
 def fmt_stat(stat: Stat | None, digits: int = SUMMARY_DIGITS) -> str:
@@ -71,6 +75,11 @@ def shown_metrics(result: SuiteResult) -> list[str]:
     return [m for m in result.metric_names or METRICS if m in METRICS]
 
 
+def suite_ranking(result: SuiteResult) -> Ranking:
+    """The suite's metrics ranked across its datasets (every test at its default settings)."""
+    return rank_results([(result.name, result)], shown_metrics(result))
+
+
 def build_suite_view(result: SuiteResult) -> SuiteView:
     metrics = shown_metrics(result)
     views = []
@@ -82,8 +91,9 @@ def build_suite_view(result: SuiteResult) -> SuiteView:
                                  _summary_table(info, rows, metrics, _over(runs)),
                                  _per_class_table(info, rows), notes))
     n_seeds = len({r.seed for r in result.runs})
+    verdict = verdict_view(suite_ranking(result)) if result.runs else None
     return SuiteView(f"dflbench: {result.name}", protocol_text(result.protocol, n_seeds), views,
-                     legend(result), run_footer(result))
+                     legend(result), run_footer(result), verdict)
 
 
 def _over(runs: list[RunRecord]) -> str:

@@ -69,6 +69,10 @@ def test_show_rerenders_the_same_report_as_run(cli, tiny_suite: Path, tmp_path: 
     assert shown.code == 0
     assert shown.out == ran.out
     assert "per-class recall / F1" in ran.out and "learned gamma" in ran.out
+    # Two datasets: the report ends with the verdict across them, saying what two cannot tell.
+    verdict = ran.out[ran.out.index("Verdict across datasets"):]
+    assert "Average rank, 2 datasets" in verdict and "Friedman p =" in verdict
+    assert "With 2 datasets no Wilcoxon p can fall below 0.500" in verdict
     assert f"wrote {out}" in ran.err
     md = cli("show", str(out), "--format", "markdown")
     assert md.out.startswith("# dflbench: tiny") and "| Loss |" in md.out

@@ -1,5 +1,6 @@
 """JSON (``--format json``): the data itself, not a view — a result exactly as its file holds it,
-a comparison as its documented dictionary (sorted keys, finite numbers only)."""
+a comparison and a ranking as their documented dictionaries (sorted keys, finite numbers only;
+the ranking's is the contract of docs/statistics.md)."""
 
 from __future__ import annotations
 
@@ -16,3 +17,6 @@ class Json(Renderer):
 
     def comparison(self, comparison: Any) -> str:
         return dumps_data(comparison.to_dict())
+
+    def ranking(self, ranking: Any) -> str:
+        return dumps_data(ranking.to_dict())

@@ -8,6 +8,7 @@ from typing import Any
 from dflbench.report import RENDERERS, Renderer
 from dflbench.report.cells import BAD, GOOD, WARN, Cell, TableView
 from dflbench.report.compare_view import build_view
+from dflbench.report.rank_view import RankView, VerdictView, build_rank_view
 from dflbench.report.suite_view import build_suite_view
 
 _EMOJI = {GOOD: "🟢 ", BAD: "🔴 ", WARN: "🟡 ", "": ""}
@@ -47,12 +48,18 @@ class Markdown(Renderer):
                 out += [f"**{t.title}** ({t.caption})", "", table(t), ""]
             out += [f"> {note}" for note in ds.notes] + ([""] if ds.notes else [])
         out += ["## Losses", ""] + [f"- {_escape(line)}" for line in view.legend] + [""]
+        if view.verdict is not None:
+            out += verdict_section(view.verdict)
         return "\n".join([*out, f"_{view.footer}_"]) + "\n"
+
+    def ranking(self, ranking: Any) -> str:
+        return "\n".join(rank_section(build_rank_view(ranking))) + "\n"
 
     def comparison(self, comparison: Any) -> str:
         view = build_view(comparison)
         out = ["## dflbench compare", "", f"**{_HEADLINE[view.headline_tone]}{view.headline}**", ""]
         out += [f"- {line}" for line in view.counts]
+        out += [f"- {_escape(line)}" for line in view.across]
         out += ["", table(view.files), ""]
         out += _section("Regressions", view.regressions)
         if view.movers is not None:
@@ -65,3 +72,27 @@ class Markdown(Renderer):
         out += _section("Did not align (not compared)", view.unaligned)
         out += _section("Notes", view.notes)
         return "\n".join([*out, f"_{view.legend}_"]) + "\n"
+
+
+def verdict_section(view: VerdictView) -> list[str]:
+    out = [f"## {view.title}", ""]
+    if view.ranks is not None:
+        out += [f"**{view.ranks.title}** ({view.ranks.caption})", "", table(view.ranks), ""]
+    for _, lines in view.sections:
+        out += [f"- {_escape(line)}" for line in lines] + [""]
+    return out + [f"> {_escape(line)}" for line in view.common] + ([""] if view.common else [])
+
+
+def rank_section(view: RankView) -> list[str]:
+    out = [f"# {view.title}", "", f"_{_escape(view.subtitle)}_", ""]
+    for m in view.metrics:
+        out += [f"## {_escape(m.title)}", "", table(m.means), ""]
+        out += [f"- {_escape(line)}" for line in m.tests] + [""]
+        if m.pairwise is not None:
+            out += [table(m.pairwise), ""]
+        if m.diagram:
+            out += ["Critical-difference diagram (Nemenyi):", "", "```text", *m.diagram, "```", ""]
+        out += ["**Verdict**", ""] + [f"- {_escape(line)}" for line in m.verdict] + [""]
+        out += [f"> {_escape(note)}" for note in m.notes] + ([""] if m.notes else [])
+    out += _section("Notes", view.notes)
+    return [*out, f"_{_escape(view.legend)}_"]

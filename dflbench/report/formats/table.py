@@ -7,6 +7,7 @@ from typing import Any
 from dflbench.report import RENDERERS, Renderer
 from dflbench.report.cells import BAD, GOOD, WARN, TableView
 from dflbench.report.compare_view import build_view
+from dflbench.report.rank_view import RankView, VerdictView, build_rank_view
 from dflbench.report.suite_view import build_suite_view
 
 _STYLE = {GOOD: "green", BAD: "red", WARN: "yellow", "": ""}
@@ -54,8 +55,15 @@ class RichTables(Renderer):
             parts += [Text(f"! {note}", style="yellow") for note in ds.notes]
         parts.append(Text("\nLosses", style="bold"))
         parts += [Text(f"  {line}", style="dim") for line in view.legend]
+        if view.verdict is not None:
+            parts += verdict_parts(view.verdict)
         parts.append(Text(view.footer, style="dim"))
         return Group(*parts)
+
+    def ranking(self, ranking: Any) -> Any:
+        from rich.console import Group
+
+        return Group(*rank_parts(build_rank_view(ranking)))
 
     def comparison(self, comparison: Any) -> Any:
         from rich.console import Group
@@ -64,6 +72,7 @@ class RichTables(Renderer):
         view = build_view(comparison)
         parts: list[Any] = [Text(view.headline, style=f"bold {_STYLE[view.headline_tone]}".strip())]
         parts += [Text(line) for line in view.counts]
+        parts += [Text(line) for line in view.across]
         parts.append(rich_table(view.files))
         if view.regressions:
             parts.append(Text("Regressions", style="bold red"))
@@ -82,3 +91,37 @@ class RichTables(Renderer):
             parts += [Text(f"  - {line}") for line in view.notes]
         parts.append(Text(view.legend, style="dim"))
         return Group(*parts)
+
+
+def verdict_parts(view: VerdictView) -> list[Any]:
+    """The verdict section that ends a suite report."""
+    from rich.text import Text
+
+    parts: list[Any] = [Text(f"\n{view.title}", style="bold")]
+    if view.ranks is not None:
+        parts.append(rich_table(view.ranks))
+    for _, lines in view.sections:
+        parts += [Text(f"  {line}") for line in lines] + [Text("")]
+    parts += [Text(f"  {line}", style="dim") for line in view.common]
+    return parts
+
+
+def rank_parts(view: RankView) -> list[Any]:
+    """``dflbench rank``: per metric the means table, tests, pairs, CD diagram and verdict."""
+    from rich.text import Text
+
+    parts: list[Any] = [Text(view.title, style="bold"), Text(view.subtitle, style="dim")]
+    for m in view.metrics:
+        parts += [Text(f"\n{m.title}", style="bold"), rich_table(m.means)]
+        parts += [Text(f"  {line}") for line in m.tests]
+        if m.pairwise is not None:
+            parts.append(rich_table(m.pairwise))
+        if m.diagram:
+            parts += [Text("Critical-difference diagram (Nemenyi)", style="bold")]
+            parts += [Text(line, no_wrap=True) for line in m.diagram]
+        parts.append(Text("Verdict", style="bold"))
+        parts += [Text(f"  {line}") for line in m.verdict]
+        parts += [Text(f"  ! {note}", style="yellow") for note in m.notes]
+    parts += [Text(f"! {note}", style="yellow") for note in view.notes]
+    parts.append(Text(view.legend, style="dim"))
+    return parts

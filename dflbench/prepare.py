@@ -184,8 +184,8 @@ def check_memory(suite: Suite, task: PreparedTask, device: str) -> None:
         raise ConfigError(
             f"{suite.source}: model '{suite.model.name}' on dataset '{task.entry.name}': "
             f"{k} stacked models need about {gib(need.total)} ({size.parameters * k:,} parameters: "
-            f"{gib(need.parameters)}; activations: {gib(need.activations)}), more than the "
-            f"{gib(free)} available on {device}; use a smaller model or fewer losses or seeds")
+            f"{gib(need.parameters)}; activations: {gib(need.activations)}) but {gib(free)} is "
+            f"free on {device}; use a smaller model, or fewer losses or seeds")
 
 
 def check_model(suite: Suite, task: PreparedTask) -> None:

@@ -77,9 +77,8 @@ def require_gate_input(comparison: Comparison, baseline: SuiteResult,
     for name, cand in candidates:
         if not any(p.file == name for p in comparison.pairs):
             raise ConfigError(
-                f"--max-drop: nothing to gate: no (dataset, treatment) pair of {name} aligns with "
-                f"the baseline {base} (baseline: {_pairs_text(baseline)}; {name}: "
-                f"{_pairs_text(cand)})")
+                f"--max-drop: nothing to gate: no (dataset, treatment) pair of {name} is in the "
+                f"baseline (baseline: {_pairs_text(baseline)}; this file: {_pairs_text(cand)})")
     for pair in comparison.pairs:
         for m in pair.metrics:
             if m.metric in comparison.gated and m.baseline.mean is None:
@@ -96,7 +95,7 @@ def require_gate_input(comparison: Comparison, baseline: SuiteResult,
                           "cannot be measured")
 
 
-def _pairs_text(result: SuiteResult, shown: int = 3) -> str:
+def _pairs_text(result: SuiteResult, shown: int = 2) -> str:
     """The first (dataset/treatment) pairs of a file, for saying what did not align."""
     pairs = [f"{d}/{t}" for d, t in _groups(result)]
     if not pairs:

@@ -93,9 +93,8 @@ def _fetch(what: str, home: str, *, name: str | None, version: int | str, data_i
                 target_column=target if target is not None else "default-target", as_frame=True)
     except _NotCached:
         raise DataError(
-            f"{what} is not in the OpenML cache at {where} and downloads are off; add "
-            "download: true to fetch it once, or copy a scikit_learn_data/openml folder that "
-            "holds it there (or point cache_dir at one)") from None
+            f"{what} is not in the OpenML cache at {where} (downloads are off): add download: "
+            "true to fetch it once, or copy an OpenML cache folder holding it there") from None
     except (URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise DataError(

@@ -117,9 +117,8 @@ def test_nothing_is_downloaded_unless_asked(tmp_path, recwarn):
     with pytest.raises(DataError) as err:
         load("credit-g", data_id=31, cache_dir=str(tmp_path))
     assert str(err.value) == (
-        f"OpenML dataset 31 is not in the OpenML cache at {tmp_path}/openml and downloads are off; "
-        "add download: true to fetch it once, or copy a scikit_learn_data/openml folder that holds "
-        "it there (or point cache_dir at one)")
+        f"OpenML dataset 31 is not in the OpenML cache at {tmp_path}/openml (downloads are off): "
+        "add download: true to fetch it once, or copy an OpenML cache folder holding it there")
     assert not recwarn.list
     assert openml_module.urlopen is urlopen
 

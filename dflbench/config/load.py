@@ -44,6 +44,8 @@ def resolve_suite_path(name_or_path: str) -> Path:
     shipped = shipped_suites()
     if name_or_path in shipped:
         return shipped[name_or_path]
+    if not name_or_path.strip():
+        raise ConfigError(f"--suite: give a suite YAML file or a shipped suite ({', '.join(shipped)})")
     path = Path(os.path.expanduser(name_or_path))
     if path.is_dir():
         raise ConfigError(f"--suite: '{name_or_path}' is a folder; give a suite YAML file or a "

@@ -284,8 +284,9 @@ def test_an_alias_bomb_in_a_loader_parameter_is_never_expanded(cli, tmp_path: Pa
     refused(cli("run", "--suite", str(path)), "expand to more than 100000 values")
 
 
-def test_a_folder_as_suite(cli, tmp_path: Path):
+def test_a_folder_or_nothing_as_suite(cli, tmp_path: Path):
     refused(cli("run", "--suite", str(tmp_path)), f"--suite: '{tmp_path}' is a folder; give a suite YAML file")
+    refused(cli("run", "--suite", ""), "--suite: give a suite YAML file or a shipped suite (")
 
 
 def test_a_pipe_as_suite_is_read_like_a_file(cli, tmp_path: Path):

@@ -1,8 +1,10 @@
 """The task cache: each finished dataset task is stored under a key that hashes its fully resolved
-configuration, the dflbench version and a fingerprint of the code that can change a trained model
-or its metrics (:data:`FINGERPRINTED`), so a rerun (``--resume``, the default) computes only what
-is missing, and editing a renderer or the CLI invalidates nothing. Entries are JSON written
-atomically; an unreadable or mismatching entry is ignored and recomputed.
+configuration (local files by absolute path), a digest of the data it trains and is scored on
+(:func:`data_digest`), the dflbench version and a fingerprint of the code that can change a trained
+model or its metrics (:data:`FINGERPRINTED`), so a rerun (``--resume``, the default) computes only
+what is missing, an edited data file is never answered with the old file's numbers, and editing a
+renderer or the CLI invalidates nothing. Entries are JSON written atomically, with the run that
+computed them (:class:`CachedTask`); an unreadable or mismatching entry is ignored and recomputed.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ import functools
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from dflbench import __version__
 from dflbench.config import DatasetEntry, Suite
@@ -22,9 +27,12 @@ from dflbench.results.io import finite
 from dflbench.results.model import SCHEMA_VERSION
 from dflbench.task import TaskOutput
 
+if TYPE_CHECKING:
+    from dflbench.prepare import PreparedTask
+
 #: The package's files and folders whose code decides a task's numbers: data preparation, the
 #: engine, losses, models, samplers, metrics, and the records a task returns.
-FINGERPRINTED = ("augment.py", "config", "datasets", "engine", "imbalance.py", "losses",
+FINGERPRINTED = ("augment.py", "datasets", "engine", "imbalance.py", "losses",
                  "metrics.py", "models", "params.py", "prepare.py", "preprocess.py", "registry.py",
                  "results/model.py", "samplers.py", "task.py", "tuning.py")
 
@@ -50,13 +58,37 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def task_config(suite: Suite, entry: DatasetEntry, device: str) -> dict[str, Any]:
-    """Everything a dataset task's result depends on."""
+def data_digest(task: PreparedTask) -> str:
+    """SHA-256 of everything a prepared task trains and is scored on: every split's (and tuning
+    carve's) training, validation and test arrays (dtype, shape and bytes), test labels, and the
+    class names.
+
+    Keying on the prepared data rather than on files covers every source alike (a csv edited in
+    place, another file at the same relative path, an OpenML or imbalanced-learn cache refreshed,
+    a package whose bundled data changed) and every library step between file and array (parsing,
+    image resizing, preprocessing)."""
+    digest = hashlib.sha256()
+    splits = [f for fold in task.folds for f in (fold, fold.tune) if f is not None]
+    for split in splits:
+        data = split.data
+        for array in (data.X_train, data.y_train, data.X_val, data.y_val, data.X_test, split.y_test):
+            if array is None:
+                digest.update(b"none;")
+                continue
+            contiguous = np.ascontiguousarray(array)
+            digest.update(f"{contiguous.dtype.str}{contiguous.shape};".encode())
+            digest.update(contiguous.data)
+    digest.update(json.dumps(list(task.class_names)).encode())
+    return digest.hexdigest()
+
+
+def task_config(suite: Suite, entry: DatasetEntry, device: str, data: str = "") -> dict[str, Any]:
+    """Everything a dataset task's result depends on; ``data`` is its :func:`data_digest`."""
     full = suite.to_dict()
     dataset = next(d for d in full["datasets"] if d["name"] == entry.name)
     return {
         "dflbench_version": __version__, "schema_version": SCHEMA_VERSION,
-        "code": code_fingerprint(), "dataset": dataset,
+        "code": code_fingerprint(), "dataset": dataset, "data": data,
         "seeds": full["seeds"], "split_seed": full["split_seed"], "test_size": full["test_size"],
         "model": full["model"], "train": full["train"], "losses": full["losses"],
         **{k: full[k] for k in ("protocol", "tuning") if k in full},
@@ -69,6 +101,15 @@ def task_key(config: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class CachedTask:
+    """A stored task output and the run that computed it (``origin``: its ``created`` time,
+    ``suite`` name and ``result`` file, as far as that run knew them)."""
+
+    output: TaskOutput
+    origin: dict[str, str]
+
+
 class TaskCache:
     """A folder of finished tasks, one JSON file per key."""
 
@@ -78,21 +119,25 @@ class TaskCache:
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
 
-    def get(self, key: str) -> TaskOutput | None:
-        """The stored task output, or None if absent, unreadable or not for this key."""
+    def get(self, key: str) -> CachedTask | None:
+        """The stored task, or None if absent, unreadable or not for this key."""
         try:
             data = json.loads(self._path(key).read_text(encoding="utf-8"))
             if not isinstance(data, dict) or data.get("key") != key:
                 return None
-            return TaskOutput.from_dict(data["result"])
+            origin = data.get("origin")
+            origin = {k: str(v) for k, v in origin.items() if v is not None} \
+                if isinstance(origin, dict) else {}
+            return CachedTask(TaskOutput.from_dict(data["result"]), origin)
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError,
                 IndexError, DflbenchError):
             return None
 
-    def put(self, key: str, config: dict[str, Any], output: TaskOutput) -> None:
+    def put(self, key: str, config: dict[str, Any], output: TaskOutput,
+            origin: dict[str, str] | None = None) -> None:
         """Store atomically; a failure to write the cache never fails the run."""
-        text = json.dumps(finite({"key": key, "config": config, "result": output.to_dict()}),
-                          sort_keys=True, allow_nan=False)
+        text = json.dumps(finite({"key": key, "config": config, "origin": origin or {},
+                                  "result": output.to_dict()}), sort_keys=True, allow_nan=False)
         try:
             atomic_write_text(self._path(key), text)
         except OSError:

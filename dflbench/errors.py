@@ -25,6 +25,12 @@ class ResultFileError(DflbenchError):
     """A result JSON file is missing, malformed or from an incompatible dflbench."""
 
 
+class DflbenchWarning(Warning):
+    """Valid input that probably does not do what was meant (an imbalance ratio a dataset cannot
+    reach, say): issued with :func:`warnings.warn`, shown by the CLI as one line. Not a
+    UserWarning, so it never becomes an error where those are (the test configuration)."""
+
+
 def did_you_mean(name: str, valid: Iterable[str]) -> str:
     """Return ``"; did you mean 'x'?"`` when ``name`` is close to one of ``valid``, else ``""``."""
     close = difflib.get_close_matches(str(name), [str(v) for v in valid], n=1, cutoff=0.6)

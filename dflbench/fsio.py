@@ -34,3 +34,24 @@ def atomic_write_text(path: Path, text: str, *, make_parents: bool = True) -> Pa
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def writable_folder(folder: Path) -> None:
+    """Raise OSError (``filename`` naming where) unless files can be created in ``folder``, or in
+    the folders that would have to be made for it: a file and a folder are created in the
+    nearest folder that exists, then removed. Actually trying is the one check that holds on a
+    read-only or virtual filesystem (/proc), under access control lists, and for root, whom
+    ``os.access`` always answers yes."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise NotADirectoryError(20, "not a folder", str(probe))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".dflbench-probe-", dir=probe)
+        os.close(fd)
+        os.unlink(tmp)
+        if probe != folder:
+            os.rmdir(tempfile.mkdtemp(prefix=".dflbench-probe-", dir=probe))
+    except OSError as exc:
+        raise type(exc)(exc.errno, exc.strerror, str(probe)) from None

@@ -26,13 +26,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from dflbench.errors import ConfigError, DataError, unknown
-from dflbench.params import POSITIVE_INT, Rule
+from dflbench.params import POSITIVE_INT, Rule, short
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PROFILES = ("exponential", "step")
 KEYS = ("profile", "ratio", "mu", "min_count", "counts")
@@ -175,7 +177,7 @@ def _chosen_profile(spec: Mapping[str, Any]) -> str:
 def _counts_spec(raw: Any, class_names: tuple[str, ...]) -> ImbalanceSpec:
     """The explicit form: ``raw`` maps class names or indices to training counts."""
     if not isinstance(raw, Mapping) or not raw:
-        raise ConfigError(f"imbalance counts must map class to a count, got {raw!r}")
+        raise ConfigError(f"imbalance counts must map class to a count, got {short(raw)}")
     resolved: dict[int, int] = {}
     keys: dict[int, Any] = {}
     for label, n in raw.items():
@@ -215,13 +217,32 @@ def parse_imbalance(spec: Mapping[str, Any], class_names: Sequence[str]) -> Imba
     """
     if not isinstance(spec, Mapping):
         raise ConfigError(
-            f"imbalance must be a mapping such as {{profile: exponential, ratio: 10}}, got {spec!r}"
+            f"imbalance must be a mapping such as {{profile: exponential, ratio: 10}}, got {short(spec)}"
         )
     names = tuple(str(n) for n in class_names)
     profile = _chosen_profile(spec)
     if profile == "counts":
         return _counts_spec(spec["counts"], names)
     return _profile_spec(spec, profile, names)
+
+
+def check_imbalance(spec: Any) -> None:
+    """Check what can be checked of an ``imbalance`` mapping before the dataset's classes are
+    known (keys, profile, ratio, mu, min_count, count values), so a suite's typo is reported
+    while the suite is read; :func:`parse_imbalance` checks the class labels of ``counts``."""
+    if not isinstance(spec, Mapping):
+        raise ConfigError(
+            f"imbalance must be a mapping such as {{profile: exponential, ratio: 10}}, got {short(spec)}"
+        )
+    profile = _chosen_profile(spec)
+    if profile != "counts":
+        _profile_spec(spec, profile, ())
+        return
+    raw = spec["counts"]
+    if not isinstance(raw, Mapping) or not raw:
+        raise ConfigError(f"imbalance counts must map class to a count, got {short(raw)}")
+    for label, n in raw.items():
+        _value("count", n, f"imbalance count for class {short(label)}")
 
 
 def apply_imbalance(
@@ -250,11 +271,42 @@ def apply_imbalance(
         index = np.arange(y_arr.size).reshape(-1, 1)
         kept, _ = make_imbalance(index, y_arr, sampling_strategy=strategy, random_state=seed)
         keep = np.sort(np.asarray(kept).ravel())
-    if isinstance(X, pd.DataFrame):
+    if hasattr(X, "iloc"):  # a DataFrame (pandas is not imported to validate suites)
         X_out: pd.DataFrame | np.ndarray = X.iloc[keep].reset_index(drop=True)
     else:
         X_out = np.asarray(X)[keep]
     return X_out, y_arr[keep]
+
+
+#: How far, relatively, a profile's training ratio may miss the ratio asked before a warning says so
+#: (rounding and ``min_count`` move it a little; a class capped at what it has moves it a lot).
+RATIO_TOLERANCE = 0.25
+
+
+def shortfall(spec: ImbalanceSpec, before: Sequence[int], after: Sequence[int]) -> str | None:
+    """Why the training counts a profile gave (``after``, from ``before``) miss the ratio it was
+    asked for by more than :data:`RATIO_TOLERANCE`, with a ``counts`` form that would give it on a
+    binary dataset; None when they do not. Profiles shrink classes in label order from the largest
+    class's count but never beyond what a class has, so on a dataset whose first class is small
+    the ratio falls short, and on a binary one the majority can become the minority."""
+    if spec.profile == "counts" or spec.ratio is None:
+        return None
+    got = imbalance_ratio(after)
+    if abs(got / spec.ratio - 1) <= RATIO_TOLERANCE:
+        return None
+    names = spec.class_names
+    shown = ", ".join(f"{n} {c}" for n, c in zip(names, after))
+    text = (f"imbalance {spec.profile} ratio {spec.ratio:g} gives a training ratio of {got:.1f} "
+            f"({shown})")
+    big, small = int(np.argmax(before)), int(np.argmin(before))
+    if len(names) == 2 and big != small and after[big] < after[small]:
+        fixed = max(spec.min_count, math.floor(before[big] / spec.ratio + _EPS))
+        text += (f": '{names[big]}', the majority, became the minority; for ratio {spec.ratio:g} "
+                 f"give imbalance: {{counts: {{{names[small]}: {min(fixed, before[small])}}}}}")
+    else:
+        text += ("; a class keeps at most the rows it has and at least min_count: give counts per "
+                 "class to set them exactly")
+    return text
 
 
 def imbalance_ratio(counts: Mapping[Any, int] | Sequence[int] | np.ndarray) -> float:

@@ -8,6 +8,8 @@ validation) sample leaks into training; every input error surfaces here, before 
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dflbench.config import DatasetEntry, Suite
-from dflbench.errors import ConfigError, DflbenchError
+from dflbench.errors import ConfigError, DataError, DflbenchError, DflbenchWarning
 from dflbench.results.model import DatasetInfo
 
 if TYPE_CHECKING:
@@ -73,8 +75,13 @@ def splits(ds: Any, suite: Suite) -> list[tuple[int, int, np.ndarray, np.ndarray
     if p.kind == "cv":
         pairs = cv_splits(ds.y, p.folds, p.repeats, suite.split_seed, class_names=names)
         return [(i // p.folds, i % p.folds, tr, te) for i, (tr, te) in enumerate(pairs)]
-    return [(r, 0, *stratified_split(ds.y, suite.test_size, suite.split_seed + r, class_names=names))
-            for r in range(p.repeats)]
+    out = []
+    for r in range(p.repeats):
+        train_idx, test_idx = stratified_split(ds.y, suite.test_size, suite.split_seed + r,
+                                               class_names=names)
+        _check_test_split(ds, ds.y[test_idx], suite.test_size)
+        out.append((r, 0, train_idx, test_idx))
+    return out
 
 
 def _trainable(X_train: Any, y_train: np.ndarray, X_test: Any, y_test: np.ndarray, kind: str,
@@ -111,12 +118,16 @@ def _trainable(X_train: Any, y_train: np.ndarray, X_test: Any, y_test: np.ndarra
 def _fold(ds: Any, spec: Any, suite: Suite, split: tuple[int, int, np.ndarray, np.ndarray]) -> Fold:
     """Imbalance synthesis on one split's training rows, then the fold (and its tuning carve)."""
     from dflbench.datasets.split import validation_split
-    from dflbench.imbalance import apply_imbalance
+    from dflbench.imbalance import apply_imbalance, shortfall
 
     repeat, fold, train_idx, test_idx = split
     X_train, y_train = take(ds.X, train_idx), ds.y[train_idx]
     if spec is not None:
+        before = np.bincount(y_train, minlength=len(ds.class_names))
         X_train, y_train = apply_imbalance(X_train, y_train, spec, suite.split_seed)
+        missed = shortfall(spec, before, np.bincount(y_train, minlength=len(ds.class_names)))
+        if missed is not None and (repeat, fold) == (0, 0):  # once per dataset, not per fold
+            warnings.warn(DflbenchWarning(f"dataset '{ds.name}': {missed}"), stacklevel=2)
     names = ds.class_names
     main = _trainable(X_train, y_train, take(ds.X, test_idx), ds.y[test_idx], ds.kind, suite,
                       names, (repeat, fold))
@@ -127,6 +138,19 @@ def _fold(ds: Any, spec: Any, suite: Suite, split: tuple[int, int, np.ndarray, n
     tune = _trainable(take(X_train, fit_idx), y_train[fit_idx], take(X_train, val_idx),
                       y_train[val_idx], ds.kind, suite, names, (repeat, fold))
     return replace(main, tune=tune)
+
+
+def _check_test_split(ds: Any, y_test: np.ndarray, test_size: float) -> None:
+    """Refuse a split that leaves a class without test samples: its recall and F1 would be an
+    undefined 0 (scikit-learn warns and reports 0), not a measurement. A test share of at least
+    1/n guarantees one of a class's n samples (scikit-learn's stratified allocation)."""
+    tested = np.bincount(y_test, minlength=len(ds.class_names))
+    total = np.bincount(ds.y, minlength=len(ds.class_names))
+    for c in np.flatnonzero(tested == 0):
+        need = math.ceil(100 / total[c]) / 100
+        raise DataError(f"class '{ds.class_names[c]}' has {total[c]} samples and none falls in the "
+                        f"test split (test_size {test_size:g}), so its recall and F1 would be "
+                        f"undefined; set test_size >= {need:g} or give the class more samples")
 
 
 def prepare_task(entry: DatasetEntry, suite: Suite) -> PreparedTask:
@@ -162,18 +186,50 @@ def _info(entry: DatasetEntry, ds: Any, spec: Any, folds: tuple[Fold, ...]) -> D
 
 
 def check_losses(suite: Suite, task: PreparedTask) -> None:
-    """Build every loss against this dataset's class counts, so bad parameters fail before training."""
+    """Build every loss against this dataset's class counts, and check every sampler against
+    them, so bad parameters fail before training."""
     from dflbench.losses import get_loss
+    from dflbench.samplers import check_counts
 
     fit_counts = {f.fit_counts for f in task.folds}
     for i, lo in enumerate(suite.losses):
         try:
             for counts_ in fit_counts:
                 get_loss(lo.name, class_counts=list(counts_), **lo.params)
+                if lo.sampler is not None:
+                    check_counts(lo.sampler, lo.sampler_params, counts_, task.class_names)
         except (DflbenchError, ValueError, TypeError) as exc:
             raise ConfigError(
                 f"{suite.source}: losses[{i}] ({lo.label}) on dataset '{task.entry.name}': {exc}"
             ) from None
+
+
+def check_memory(suite: Suite, task: PreparedTask, device: str) -> None:
+    """Refuse a model whose stack of (losses × seeds) models would not fit in the memory
+    available on ``device``, with the figure (:mod:`dflbench.memory`); nothing is allocated."""
+    from dflbench.memory import available_bytes, gib, stack_memory
+    from dflbench.models import footprint
+    from dflbench.tuning import configurations
+
+    data = task.folds[0].data
+    size = footprint(suite.model.name, suite.model.params, input_shape=data.X_train.shape[1:],
+                     n_classes=len(task.class_names))
+    if size is None:
+        return
+    # The largest stack: every treatment, or every tuning configuration, × seeds.
+    n_configs = sum(len(configurations(lo, suite.tuning, suite.split_seed))
+                    for lo in suite.losses if lo.tune)
+    k = max(len(suite.losses), n_configs) * len(suite.seeds)
+    scored = max(len(data.X_test), 0 if data.X_val is None else len(data.X_val))
+    need = stack_memory(size, k, suite.train.batch_size, scored,
+                        suite.train.early_stopping is not None)
+    free = available_bytes(device)
+    if free is not None and need.total > free:
+        raise ConfigError(
+            f"{suite.source}: model '{suite.model.name}' on dataset '{task.entry.name}': "
+            f"{k} stacked models need about {gib(need.total)} ({size.parameters * k:,} parameters: "
+            f"{gib(need.parameters)}; activations: {gib(need.activations)}) but {gib(free)} is "
+            f"free on {device}; use a smaller model, or fewer losses or seeds")
 
 
 def check_model(suite: Suite, task: PreparedTask) -> None:
@@ -189,11 +245,13 @@ def check_model(suite: Suite, task: PreparedTask) -> None:
                           f"'{task.entry.name}': {exc}") from None
 
 
-def prepare(suite: Suite) -> list[PreparedTask]:
-    """Every dataset prepared and every loss and model checked: all input errors surface here."""
+def prepare(suite: Suite, device: str = "cpu") -> list[PreparedTask]:
+    """Every dataset prepared and every loss, sampler and model checked (the model's memory
+    against ``device``'s): all input errors surface here."""
     tasks = [prepare_task(entry, suite) for entry in suite.datasets]
     for task in tasks:
         check_losses(suite, task)
+        check_memory(suite, task, device)
         check_model(suite, task)
         if suite.train.augment.active and task.info.kind != "image":
             raise ConfigError(f"{suite.source}: train.augment: dataset '{task.entry.name}' is "

@@ -20,6 +20,11 @@ T = TypeVar("T")
 #: The constructor arguments dflbench gives every model (the contract of ``dflbench.models``); a
 #: suite may not set them. Declared here, outside that package, so it can be read without torch.
 MODEL_RESERVED = ("n_models", "n_features", "n_classes", "seeds", "head", "input_shape")
+#: Loss parameters of the Python API that a suite may not set, with the reason: the benchmark's
+#: trainer decides them (it needs one loss per model, the mean over each minibatch, so a summed or
+#: per-sample loss would change the step size or break the step).
+LOSS_TRAINER_OWNED = {"reduction": "the trainer always averages each minibatch (one loss per "
+                                   "model); reduction is for a loss used in your own code"}
 
 
 class Registry(Generic[T]):
@@ -71,17 +76,8 @@ class Registry(Generic[T]):
 
         ``reserved`` names are supplied by dflbench itself (e.g. ``class_counts``), never by users.
         """
-        accepted = self.accepted_params(name, reserved=reserved)
-        for key in params:
-            if key not in accepted:
-                hint = did_you_mean(key, accepted)
-                valid = ", ".join(sorted(accepted)) or "none"
-                raise ConfigError(
-                    f"{self.kind} '{name}' has no parameter '{key}'{hint} (valid: {valid})"
-                )
-        rules = self.rules(name)
-        return {k: rules[k].check(v, f"{self.kind} '{name}': parameter '{k}'") if k in rules else v
-                for k, v in params.items()}
+        return check_entry_params(self.kind, name, params,
+                                  self.accepted_params(name, reserved=reserved), self.rules(name))
 
     def accepted_params(self, name: str, *, reserved: tuple[str, ...] = ()) -> list[str]:
         """Keyword parameters a user may set for entry ``name``."""
@@ -102,3 +98,17 @@ class Registry(Generic[T]):
         accepted = set(inspect.signature(factory).parameters)
         extra = {k: v for k, v in reserved.items() if k in accepted}
         return factory(**params, **extra)
+
+
+def check_entry_params(kind: str, name: str, params: dict[str, Any], accepted: list[str],
+                       rules: Mapping[str, Rule]) -> dict[str, Any]:
+    """``params`` of entry ``name`` checked against the ``accepted`` names and their ``rules``: the
+    one check behind :meth:`Registry.check_params` and the torch-free check of suites against
+    the plain-data catalog (:mod:`dflbench.catalog`), so both say the same thing."""
+    for key in params:
+        if key not in accepted:
+            hint = did_you_mean(str(key), accepted)
+            valid = ", ".join(sorted(accepted)) or "none"
+            raise ConfigError(f"{kind} '{name}' has no parameter '{key}'{hint} (valid: {valid})")
+    return {k: rules[k].check(v, f"{kind} '{name}': parameter '{k}'") if k in rules else v
+            for k, v in params.items()}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
 
-from dflbench.cache import TaskCache, task_config, task_key
+from dflbench.cache import CachedTask, TaskCache, data_digest, task_config, task_key
 from dflbench.config import Suite
 from dflbench.executors import Executor, SerialExecutor
 from dflbench.prepare import PreparedTask, prepare
@@ -66,7 +66,7 @@ class PlannedTask:
     task: PreparedTask
     key: str
     config: dict[str, Any]
-    cached: TaskOutput | None
+    cached: CachedTask | None
 
     @property
     def name(self) -> str:
@@ -80,8 +80,8 @@ def plan(suite: Suite, device: str = "auto", cache: TaskCache | None = None,
 
     dev = str(resolve_device(device))
     planned = []
-    for task in prepare(suite):
-        config = task_config(suite, task.entry, dev)
+    for task in prepare(suite, dev):
+        config = task_config(suite, task.entry, dev, data_digest(task))
         key = task_key(config)
         cached = cache.get(key) if cache is not None and resume else None
         planned.append(PlannedTask(task, key, config, cached))
@@ -90,33 +90,50 @@ def plan(suite: Suite, device: str = "auto", cache: TaskCache | None = None,
 
 def run_suite(suite: Suite, device: str = "auto", listener: ProgressListener | None = None, *,
               executor: Executor | None = None, cache: TaskCache | None = None,
-              resume: bool = True) -> SuiteResult:
+              resume: bool = True, created: str | None = None,
+              result_path: str | None = None) -> SuiteResult:
     """Prepare, train (or reuse from the cache) and summarise a whole suite.
 
-    A dataset task that raises is recorded as failed and the others go on. On KeyboardInterrupt,
-    raises :class:`Interrupted` holding every finished dataset's result, marked incomplete.
+    ``created`` (default: now) stamps the result and ``result_path`` says where the caller will
+    write it; both are stored with every task this run puts in the cache, so a later run can say
+    which run a reused task came from. A dataset task that raises is recorded as failed and the
+    others go on. On KeyboardInterrupt, raises :class:`Interrupted` holding every finished
+    dataset's result, marked incomplete.
     """
     dev, planned = plan(suite, device, cache, resume)
     executor = executor or SerialExecutor()
     workers = stack_workers(executor.concurrency)
     result = SuiteResult(
         suite={"name": suite.name, "sha256": suite.sha256(), "config": suite.to_dict()},
-        environment=environment(dev, workers), protocol=suite.protocol_record(), created=utc_now())
-    done = {i: p.cached for i, p in enumerate(planned) if p.cached is not None}
-    result.cache = {"reused": [planned[i].name for i in sorted(done)], "computed": []}
+        environment=environment(dev, workers), protocol=suite.protocol_record(),
+        created=created or utc_now())
+    origin = {"created": result.created, "suite": suite.name,
+              **({"result": result_path} if result_path else {})}
+    done = {i: p.cached.output for i, p in enumerate(planned) if p.cached is not None}
+    result.cache = {"reused": [planned[i].name for i in sorted(done)], "computed": [],
+                    "origins": {planned[i].name: planned[i].cached.origin  # type: ignore[union-attr]
+                                for i in sorted(done)}}
     if listener is not None:
         listener.start(len(planned), models_per_task(suite))
         for i in sorted(done):
             listener.task_done(planned[i].name, cached=True)
     pending = [i for i in range(len(planned)) if i not in done]
-    try:
-        for j, output in _outputs(executor, suite, dev, workers, listener,
-                                  [planned[i] for i in pending], cache):
+    tasks = [planned[i] for i in pending]
+
+    def finished(outcomes: Any) -> None:
+        for j, output in _kept(outcomes, suite, tasks, cache, origin):
             done[pending[j]] = output
-            result.cache["computed"].append(planned[pending[j]].name)
+            result.cache["computed"].append(tasks[j].name)
             if listener is not None:
-                listener.task_done(planned[pending[j]].name)
+                listener.task_done(tasks[j].name)
+
+    try:
+        finished(executor.run(_task_function(suite, dev, workers, listener, executor.in_process),
+                              [p.task for p in tasks]))
     except KeyboardInterrupt:
+        # Keep what finished while the interruption arrived, then end the workers at once.
+        finished(executor.drain())
+        executor.stop()
         _assemble(result, suite, done)
         result.complete = False
         raise Interrupted(result) from None
@@ -126,23 +143,27 @@ def run_suite(suite: Suite, device: str = "auto", listener: ProgressListener | N
     return result
 
 
-def _outputs(executor: Executor, suite: Suite, device: str, workers: int,
-             listener: ProgressListener | None, tasks: list[PlannedTask],
-             cache: TaskCache | None) -> Any:
-    """(index, output) of each task as it finishes; a task that raised yields failed runs, a
-    finished one is stored in the cache."""
-    in_process = listener is not None and executor.in_process
+def _task_function(suite: Suite, device: str, workers: int, listener: ProgressListener | None,
+                   in_process: bool) -> Callable[[PreparedTask], TaskOutput]:
+    """The function an executor applies to each prepared task (reporting per epoch when tasks
+    run in this process)."""
+    per_epoch = listener is not None and in_process
     run_one: Callable[[PreparedTask], TaskOutput] = partial(
         execute_task, suite=suite, device=device,
-        advance=listener.advance if in_process else None, workers=workers)
-    if in_process:
-        run_one = _announcing(run_one, listener)
-    for j, output, error in executor.run(run_one, [p.task for p in tasks]):
+        advance=listener.advance if per_epoch else None, workers=workers)
+    return _announcing(run_one, listener) if per_epoch else run_one
+
+
+def _kept(outcomes: Any, suite: Suite, tasks: list[PlannedTask], cache: TaskCache | None,
+          origin: dict[str, str]) -> Any:
+    """(index, output) of each executor outcome: a task that raised becomes failed runs, a
+    finished one is stored in the cache (with the run that computed it)."""
+    for j, output, error in outcomes:
         p = tasks[j]
         if error is not None:
             output = failed_runs(p.task, suite, f"{type(error).__name__}: {error}")
         elif cache is not None:
-            cache.put(p.key, p.config, output)
+            cache.put(p.key, p.config, output, origin)
         yield j, output
 
 

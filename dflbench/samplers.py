@@ -9,12 +9,13 @@ After adding one, ``python -m dflbench.catalog --write`` records it for ``dflben
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from dflbench.errors import DataError
+from dflbench.errors import ConfigError, DataError
 from dflbench.params import POSITIVE_INT, Rule
 from dflbench.registry import Registry
 
@@ -97,6 +98,46 @@ def smote_enn(*, sampling_strategy: Any = "auto", k_neighbors: int = 5,
 
     return SMOTEENN(sampling_strategy=sampling_strategy, random_state=random_state,
                     smote=SMOTE(k_neighbors=k_neighbors, random_state=random_state))
+
+
+#: The neighbour counts a sampler's nearest-neighbour searches need, by parameter: imbalanced-learn
+#: fits ``k + 1`` neighbours (a sample and its ``k`` nearest), within each class it oversamples
+#: ("class") or over the whole training set ("all"), so the rows searched must number more than k.
+NEIGHBOURS = {
+    "smote": {"k_neighbors": "class"},
+    "borderline_smote": {"k_neighbors": "class", "m_neighbors": "all"},
+    "adasyn": {"n_neighbors": "class"},
+    "smote_tomek": {"k_neighbors": "class"},
+    "smote_enn": {"k_neighbors": "class"},
+}
+
+
+def check_counts(name: str, params: dict[str, Any], counts: Sequence[int],
+                 class_names: Sequence[str]) -> None:
+    """Refuse, before training, sampler ``name`` with ``params`` on training rows with these
+    class ``counts`` when it cannot resample them: a ``sampling_strategy`` imbalanced-learn
+    rejects for these classes, or a neighbour count a class it oversamples cannot supply."""
+    from imblearn.utils import check_sampling_strategy
+
+    y = np.repeat(np.arange(len(counts)), counts)
+    kind = "under-sampling" if name == "random_under" else "over-sampling"
+    try:
+        targets = check_sampling_strategy(params.get("sampling_strategy", "auto"), y, kind)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"sampler '{name}': sampling_strategy: {' '.join(str(exc).split())}") from None
+    defaults = inspect.signature(SAMPLERS.get(name)).parameters
+    for param, scope in NEIGHBOURS.get(name, {}).items():
+        k = int(params.get(param, defaults[param].default))
+        if scope == "all" and sum(counts) <= k:
+            raise ConfigError(f"sampler '{name}': {param}={k} needs more than {k} training "
+                              f"samples; there are {sum(counts)} (set {param} <= {sum(counts) - 1})")
+        grown = [c for c, n in targets.items() if n > 0 and scope == "class" and counts[c] <= k]
+        if grown:
+            c = int(grown[0])
+            fix = f"set {param} <= {counts[c] - 1}" if counts[c] > 1 else "use random_over"
+            raise ConfigError(f"sampler '{name}': {param}={k} needs more than {k} training samples "
+                              f"in each class it oversamples; class '{class_names[c]}' has "
+                              f"{counts[c]} ({fix})")
 
 
 def resample(name: str, params: dict[str, Any], X: np.ndarray, y: np.ndarray,

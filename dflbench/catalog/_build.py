@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from dflbench.catalog import KINDS, Entry
+from dflbench.params import Rule
 
 
 def build() -> dict[str, list[Entry]]:
@@ -16,43 +17,57 @@ def build() -> dict[str, list[Entry]]:
     from dflbench.losses import RESERVED as LOSS_RESERVED
     from dflbench.models import MODELS
     from dflbench.models import RESERVED as MODEL_RESERVED
+    from dflbench.registry import LOSS_TRAINER_OWNED
     from dflbench.samplers import RESERVED as SAMPLER_RESERVED
     from dflbench.samplers import SAMPLERS
 
+    loss_reserved = (*LOSS_RESERVED, *LOSS_TRAINER_OWNED)
     return {
-        "losses": [loss_entry(name, LOSSES.get(name), LOSS_RESERVED) for name in LOSSES.names()],
-        "datasets": [entry(name, SOURCES.get(name), ()) for name in SOURCES.names()],
-        "models": [entry(name, MODELS.get(name), MODEL_RESERVED) for name in MODELS.names()],
-        "samplers": [entry(name, SAMPLERS.get(name), SAMPLER_RESERVED) for name in SAMPLERS.names()],
+        "losses": [loss_entry(name, LOSSES.get(name), loss_reserved, LOSSES.rules(name))
+                   for name in LOSSES.names()],
+        "datasets": [entry(name, SOURCES.get(name), (), SOURCES.rules(name))
+                     for name in SOURCES.names()],
+        "models": [entry(name, MODELS.get(name), MODEL_RESERVED, MODELS.rules(name))
+                   for name in MODELS.names()],
+        "samplers": [entry(name, SAMPLERS.get(name), SAMPLER_RESERVED, SAMPLERS.rules(name))
+                     for name in SAMPLERS.names()],
     }
 
 
-def entry(name: str, obj: Any, reserved: tuple[str, ...]) -> Entry:
-    """Name, summary and parameters of a registered class or factory."""
+def entry(name: str, obj: Any, reserved: tuple[str, ...],
+          rules: dict[str, Rule] | None = None) -> Entry:
+    """Name, summary and parameters (with their rules) of a registered class or factory."""
     paragraphs = (inspect.getdoc(obj) or "").split("\n\n")
     return {"name": name, "summary": " ".join(paragraphs[0].split()),
-            "parameters": parameters(obj, reserved)}
+            "parameters": parameters(obj, reserved, rules)}
 
 
-def loss_entry(name: str, cls: Any, reserved: tuple[str, ...]) -> Entry:
+def loss_entry(name: str, cls: Any, reserved: tuple[str, ...],
+               rules: dict[str, Rule] | None = None) -> Entry:
     """:func:`entry` plus what a loss declares about itself (inherited attributes included)."""
-    return {"name": name, "title": cls.title, "source": cls.source, **entry(name, cls, reserved),
+    return {"name": name, "title": cls.title, "source": cls.source,
+            **entry(name, cls, reserved, rules),
             "needs_class_counts": bool(cls.needs_class_counts), "head": cls.head}
 
 
-def parameters(obj: Any, reserved: tuple[str, ...]) -> list[dict[str, str]]:
-    """The keyword parameters of ``obj`` that a suite may set, as plain data."""
+def parameters(obj: Any, reserved: tuple[str, ...],
+               rules: dict[str, Rule] | None = None) -> list[dict[str, Any]]:
+    """The keyword parameters of ``obj`` that a suite may set, as plain data, each with its rule
+    (:meth:`dflbench.params.Rule.to_data`) when the entry declares one."""
+    rules = rules or {}
     out = []
     for p in inspect.signature(obj).parameters.values():
         if p.name in reserved or p.name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
-        described = {"name": p.name}
+        described: dict[str, Any] = {"name": p.name}
         if p.annotation is not p.empty:
             # Postponed annotations are their source text; others are formatted as Python would.
             described["type"] = (p.annotation if isinstance(p.annotation, str)
                                  else inspect.formatannotation(p.annotation))
         if p.default is not p.empty:
             described["default"] = repr(p.default)
+        if p.name in rules:
+            described["rule"] = rules[p.name].to_data()
         out.append(described)
     return out
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import sys
+import warnings
 from typing import Any, NoReturn
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -64,6 +65,18 @@ def stderr_console():
     return Console(stderr=True, soft_wrap=True)
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """dflbench's own warnings as one line each (``dflbench: warning: ...``); others as Python
+    shows them."""
+    from dflbench.errors import DflbenchWarning
+
+    if issubclass(category, DflbenchWarning):
+        sys.stderr.write(f"dflbench: warning: {message}\n")
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def run_app(command: Any, argv: list[str] | None = None) -> NoReturn:
     """Run the typer command with dflbench's error boundary (typer's own exits pass through)."""
     import typer
@@ -71,7 +84,9 @@ def run_app(command: Any, argv: list[str] | None = None) -> NoReturn:
     from dflbench.errors import DflbenchError
 
     try:
-        rv = command.main(args=argv, prog_name="dflbench", standalone_mode=False)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            rv = command.main(args=argv, prog_name="dflbench", standalone_mode=False)
     except DflbenchError as exc:
         fail(str(exc), exc.exit_code)
     except typer.TyperException as exc:  # usage errors: unknown option, bad choice, missing value

@@ -62,31 +62,37 @@ def run(
                                  help="Validate, then list which tasks would run and which are cached."),
 ) -> int:
     """Run a suite and write a versioned result JSON; print per-class recall/F1 tables."""
-    from dflbench.cache import TaskCache, default_cache_dir
+    # The suite first, and nothing heavy before it: a suite error is one line within a moment.
     from dflbench.config import load_suite, override
-    from dflbench.executors import make_executor
-    from dflbench.results import default_path
-    from dflbench.runner import plan
 
     cfg = override(load_suite(suite), losses=_split(losses), datasets=_split(datasets),
                    seeds=seeds, epochs=epochs, folds=folds, repeats=repeats)
-    cache = None if no_cache else TaskCache(cache_dir or default_cache_dir())
+    cache = None if no_cache else _cache(cache_dir)
     if dry_run:
+        from dflbench.runner import plan
+
         _print_plan(cfg, plan(cfg, device.value, cache, resume)[1], cache)
         return 0
-    _check_writable(out)
+    from dflbench.executors import make_executor
+    from dflbench.results import default_path
+    from dflbench.results.io import utc_now
+
+    created = utc_now()
+    path = out or default_path(cfg.name, created)
+    _check_writable(path)
+    executor = make_executor(backend, jobs, scheduler)
     err = stderr_console()
     listener = None if quiet else _Listener(err)
-    result, code = _train(cfg, device.value, listener, make_executor(backend, jobs, scheduler),
-                          cache, resume)
-    path, saved = _save(result, out or default_path(cfg.name, result.created))
+    result, code = _train(cfg, device.value, listener, executor, cache, resume, created, str(path))
+    path, saved = _save(result, path, cache)
     if not quiet:
         _print_report(result, output_format)
     _summary(err, result, path, code, quiet)
     return code if saved else max(code, EXIT_FAILED)
 
 
-def _train(cfg, device: str, listener, executor, cache, resume: bool):
+def _train(cfg, device: str, listener, executor, cache, resume: bool, created: str,
+           result_path: str):
     """Run the suite with Ctrl-C and SIGTERM ending it cleanly: (result, exit code)."""
     from dflbench.runner import Interrupted, run_suite
 
@@ -94,7 +100,8 @@ def _train(cfg, device: str, listener, executor, cache, resume: bool):
     # and `kill -INT` must still stop a run cleanly.
     previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        result = run_suite(cfg, device, listener, executor=executor, cache=cache, resume=resume)
+        result = run_suite(cfg, device, listener, executor=executor, cache=cache, resume=resume,
+                           created=created, result_path=result_path)
         return result, EXIT_FAILED if result.failed_runs else 0
     except Interrupted as stop:
         return stop.partial, EXIT_INTERRUPTED
@@ -105,21 +112,32 @@ def _train(cfg, device: str, listener, executor, cache, resume: bool):
             signal.signal(sig, handler)
 
 
-def _save(result, path: Path) -> tuple[Path, bool]:
+def _save(result, path: Path, cache) -> tuple[Path, bool]:
     """Write the result; if that fails after training (disk full, a folder removed meanwhile),
-    write it beside the task cache instead, so nothing computed is lost: (path written, whether
-    it is the one asked for)."""
+    write it beside the task cache instead (else in the system's temporary folder), so nothing
+    computed is lost: (path written, whether it is the one asked for)."""
+    import tempfile
+
     from dflbench.cache import default_cache_dir
+    from dflbench.errors import DflbenchError
     from dflbench.results import write_result
 
     try:
         return write_result(result, path), True
     except OSError as exc:
-        fallback = default_cache_dir().parent / "unsaved-results" / path.name
-        write_result(result, fallback)
-        sys.stderr.write(f"dflbench: error: cannot write {path} ({exc.strerror or exc}); "
-                         f"wrote the result to {fallback} instead\n")
+        problem = f"cannot write {path} ({exc.strerror or exc})"
+    cache_home = cache.folder.parent if cache is not None else default_cache_dir().parent
+    for folder in (cache_home / "unsaved-results", Path(tempfile.gettempdir()) / "dflbench-unsaved"):
+        try:
+            fallback = write_result(result, folder / path.name)
+        except OSError:
+            continue
+        sys.stderr.write(f"dflbench: error: {problem}; wrote the result to {fallback} instead\n")
         return fallback, False
+    lost = DflbenchError(f"{problem}, nor beside the cache or in the temporary folder: the "
+                         "result is lost (finished datasets stay in the task cache)")
+    lost.exit_code = EXIT_FAILED
+    raise lost
 
 
 def _summary(err, result, path: Path, code: int, quiet: bool) -> None:
@@ -157,33 +175,61 @@ def _print_plan(cfg, planned, cache) -> None:
     for col in ("dataset", "models", "status", "cache key"):
         table.add_column(col)
     for p in planned:
-        status = "cached" if p.cached else ("would run" if cache else "would run (no cache)")
+        status = (f"cached ({_origin(p.cached.origin)})" if p.cached else
+                  "would run" if cache else "would run (no cache)")
         table.add_row(p.task.entry.name, str(models_per_task(cfg)), status, p.key[:16])
     console.print(table)
+
+
+def _origin(origin: dict[str, str]) -> str:
+    """``from the run of <created> (<result file>)``, as far as the cache entry knows."""
+    if not origin.get("created"):
+        return "from an earlier run"
+    where = f" ({origin['result']})" if origin.get("result") else ""
+    return f"from the run of {origin['created']}{where}"
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _check_writable(out: Path | None) -> None:
+def _check_writable(path: Path) -> None:
     """Fail before training if the result cannot be written (nothing computed would be lost)."""
     from dflbench.errors import ConfigError
+    from dflbench.fsio import writable_folder
 
-    target = (out.parent if out else Path("results"))
-    probe = target
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir() or not _can_write(probe):
-        raise ConfigError(f"--out: cannot write to folder '{target}'")
-    if out is not None and out.is_dir():
-        raise ConfigError(f"--out: '{out}' is a folder; give a file path such as {out}/result.json")
+    if path.is_dir():
+        raise ConfigError(f"--out: '{path}' is a folder; give a file path such as {path}/result.json")
+    try:
+        writable_folder(path.parent)
+    except OSError as exc:
+        raise ConfigError(f"--out: cannot write {path}: {_why(exc)}") from None
 
 
-def _can_write(folder: Path) -> bool:
-    import os
+def _cache(cache_dir: Path | None):
+    """The task cache: ``--cache-dir`` must be usable (an error otherwise); an unusable default
+    folder is a warning, and the run goes on without the cache."""
+    from dflbench.cache import TaskCache, default_cache_dir
+    from dflbench.errors import ConfigError
+    from dflbench.fsio import writable_folder
 
-    return os.access(folder, os.W_OK | os.X_OK)
+    folder = cache_dir or default_cache_dir()
+    try:
+        writable_folder(folder)
+    except OSError as exc:
+        if cache_dir is not None:
+            raise ConfigError(f"--cache-dir: cannot keep the task cache in {folder}: {_why(exc)}") from None
+        sys.stderr.write(f"dflbench: warning: cannot keep the task cache in {folder}: {_why(exc)}; "
+                         "running without it (--cache-dir DIR picks another folder)\n")
+        return None
+    return TaskCache(folder)
+
+
+def _why(exc: OSError) -> str:
+    """What :func:`dflbench.fsio.writable_folder` found, in words."""
+    if isinstance(exc, NotADirectoryError):
+        return f"'{exc.filename}' is a file, not a folder"
+    return f"cannot create files in '{exc.filename}' ({exc.strerror})"
 
 
 def _print_report(result, output_format: OutputFormat) -> None:

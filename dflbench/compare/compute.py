@@ -3,8 +3,10 @@ the baseline's by (dataset, treatment) and class label, and compute every delta.
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from dflbench.compare.across import across_datasets
 from dflbench.compare.deltas import RunKey, metric_delta, stat
@@ -62,8 +64,46 @@ def compare_results(
         _compare_file(comparison, baseline, baseline_name, name, cand)
     aligned = {p.dataset for p in comparison.pairs}
     comparison.datasets = [d for d in _dataset_order(baseline) if d in aligned]
+    if max_drop is not None:
+        require_gate_input(comparison, baseline, candidates)
     comparison.across = across_datasets(comparison)
     return comparison
+
+
+def require_gate_input(comparison: Comparison, baseline: SuiteResult,
+                       candidates: list[tuple[str, SuiteResult]]) -> None:
+    """``--max-drop`` must not pass on nothing: every candidate file needs an aligned
+    (dataset, treatment) pair, and every aligned pair a finite baseline value of each gated
+    metric; ConfigError (exit 2) saying what did not align otherwise."""
+    base = comparison.baseline.path
+    for name, cand in candidates:
+        if not any(p.file == name for p in comparison.pairs):
+            raise ConfigError(
+                f"--max-drop: nothing to gate: no (dataset, treatment) pair of {name} is in the "
+                f"baseline (baseline: {_pairs_text(baseline)}; this file: {_pairs_text(cand)})")
+    for pair in comparison.pairs:
+        for m in pair.metrics:
+            if m.metric in comparison.gated and m.baseline.mean is None:
+                raise ConfigError(
+                    f"--max-drop: the baseline {base} has no finite {m.metric} for "
+                    f"{pair.dataset} / {pair.treatment} (its runs failed, diverged or lack the "
+                    "metric), so a drop cannot be measured; gate on another metric or rerun it")
+    missing = [u for u in comparison.unaligned if u.kind == "metric_missing"
+               and u.detail.startswith(tuple(f"metric {m} " for m in comparison.gated))
+               and u.detail.endswith("the baseline")]
+    if missing:
+        u = missing[0]
+        raise ConfigError(f"--max-drop: {u.dataset} / {u.treatment}: {u.detail} {base}, so a drop "
+                          "cannot be measured")
+
+
+def _pairs_text(result: SuiteResult, shown: int = 2) -> str:
+    """The first (dataset/treatment) pairs of a file, for saying what did not align."""
+    pairs = [f"{d}/{t}" for d, t in _groups(result)]
+    if not pairs:
+        return "no runs"
+    more = f" and {len(pairs) - shown} more" if len(pairs) > shown else ""
+    return ", ".join(pairs[:shown]) + more
 
 
 def _compare_file(comparison: Comparison, baseline: SuiteResult, baseline_name: str,
@@ -177,8 +217,8 @@ def _file_notes(base_name: str, base: SuiteResult, name: str, cand: SuiteResult)
         notes.append(f"{name}: suite '{cand.name}' differs from the baseline's "
                      f"'{base.name}'; only what aligns is compared")
     elif base.suite.get("sha256") != cand.suite.get("sha256"):
-        notes.append(f"{name}: suite '{cand.name}' was run with a different "
-                     "configuration than the baseline (suite sha256 differs)")
+        notes.append(f"{name}: suite '{cand.name}' was run with a different configuration than "
+                     f"the baseline: {_config_changes(base.suite, cand.suite)}")
     if not cand.complete:
         notes.append(f"{name}: incomplete (its run was interrupted)")
     return notes
@@ -236,3 +276,58 @@ def _mark_movers(pairs: list[PairComparison], gated: list[str]) -> None:
             if m.metric in gated and m.gain is not None and abs(m.gain) > TOL]
     for m in sorted(rows, key=lambda m: -abs(m.gain))[:N_MOVERS]:  # type: ignore[arg-type]
         m.mover = True
+
+
+#: Changes of configuration named in a note; the rest are counted.
+N_CHANGES = 4
+
+
+def _config_changes(base: dict[str, Any], cand: dict[str, Any]) -> str:
+    """What differs between two files' resolved suite configurations (``suite.config``), such
+    as ``train.epochs 30 → 10``; a file without one says only that the hashes differ."""
+    a, b = base.get("config"), cand.get("config")
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return "suite sha256 differs"
+    changes = list(_diff(a, b, ""))
+    if not changes:
+        return "suite sha256 differs"
+    more = f"; and {len(changes) - N_CHANGES} more" if len(changes) > N_CHANGES else ""
+    return "; ".join(changes[:N_CHANGES]) + more
+
+
+def _diff(a: Any, b: Any, where: str) -> Iterator[str]:
+    """``where value → value`` for each leaf that differs; lists of datasets and losses are
+    matched by name and label, not position (``losses[focal].gamma 2.0 → 3.0``)."""
+    keyed_a, keyed_b = _keyed(a), _keyed(b)
+    if keyed_a is not None and keyed_b is not None:
+        a, b = keyed_a, keyed_b
+    if not (isinstance(a, dict) and isinstance(b, dict)):
+        if a != b:
+            yield f"{where} {_brief(a)} → {_brief(b)}"
+        return
+    for key in list(a) + [k for k in b if k not in a]:
+        path = f"{where}{key}" if str(key).startswith("[") else \
+            f"{where}.{key}" if where else str(key)
+        if key not in b:
+            yield f"{path} {_brief(a[key])} → (absent)"
+        elif key not in a:
+            yield f"{path} (absent) → {_brief(b[key])}"
+        else:
+            yield from _diff(a[key], b[key], path)
+
+
+def _keyed(items: Any) -> dict[str, Any] | None:
+    """A list of mappings that each have a distinct ``label`` or ``name``, keyed by it
+    (``losses[focal]``); None for any other value."""
+    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+        return None
+    for field_name in ("label", "name"):
+        keys = [i.get(field_name) for i in items]
+        if all(isinstance(k, str) for k in keys) and len(set(keys)) == len(keys):
+            return {f"[{k}]": i for k, i in zip(keys, items)}
+    return None
+
+
+def _brief(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= 40 else text[:39] + "…"

@@ -2,17 +2,22 @@
 
 Every key's rule is declared once, in the tables below (:class:`dflbench.params.Rule`), and every
 problem is one ConfigError naming the file, the key path, the value and what is valid, with a
-did-you-mean where a name is close. Names of losses, dataset sources, models, samplers and metrics
-are checked against their registries, and their parameters against the rules each entry declares;
-checks that need the data (a weight list's length) run when the datasets are prepared, still
-before any training starts.
+did-you-mean where a name is close. Names of losses, dataset sources, models, samplers and metrics,
+and their parameters, are checked against the plain-data catalog of the registries
+(:mod:`dflbench.catalog`: the same names, parameters and rules), so a suite error appears before
+torch or scikit-learn is imported; the registries check again when entries are built. Relative
+paths resolve against the suite file's folder. Checks that need the data (a weight list's length,
+class counts) run when the datasets are prepared, still before any training starts.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import fields, replace
+from pathlib import Path
 from typing import Any
 
+from dflbench import catalog
 from dflbench.augment import Augment
 from dflbench.config.suite import (
     DEFAULT_METRICS,
@@ -28,8 +33,8 @@ from dflbench.config.suite import (
     Tuning,
 )
 from dflbench.errors import ConfigError, did_you_mean, unknown
-from dflbench.params import FRACTION, POSITIVE_INT, Rule, choices
-from dflbench.registry import MODEL_RESERVED
+from dflbench.params import FRACTION, POSITIVE_INT, Rule, choices, short
+from dflbench.registry import LOSS_TRAINER_OWNED
 
 NAME = Rule(str, min_len=1)
 TOP_RULES = {"name": NAME, "description": Rule(str), "split_seed": Rule(int, ge=0),
@@ -97,17 +102,20 @@ def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def _checked(registry: Any, name: str, params: dict[str, Any], where: str,
-             reserved: tuple[str, ...]) -> dict[str, Any]:
-    """An entry's parameters checked by its registry, the error prefixed with ``where``."""
+def _checked(kind: str, name: str, params: dict[str, Any], where: str,
+             reserved: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An entry's parameters checked against the catalog's ``kind`` (its names, parameters and
+    rules), the error prefixed with ``where``."""
     try:
-        return registry.check_params(name, params, reserved=reserved)
+        return catalog.kind(kind).check_params(name, params, reserved=reserved)
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def parse_suite(data: Any, *, source: str = "<dict>") -> Suite:
-    """Validate a suite mapping (as read from YAML) into a frozen Suite."""
+def parse_suite(data: Any, *, source: str = "<dict>", base: str | Path | None = None) -> Suite:
+    """Validate a suite mapping (as read from YAML) into a frozen Suite; relative paths in it
+    resolve against ``base`` (the suite file's folder; the current folder by default)."""
+    folder = Path(os.path.abspath(base if base is not None else os.curdir))
     if data is None:
         raise ConfigError(f"{source}: suite file is empty")
     top = _Reader(data, "", source)
@@ -121,7 +129,7 @@ def parse_suite(data: Any, *, source: str = "<dict>") -> Suite:
     tuning = _tuning(top.take("tuning", Rule(dict, nullable=True), None), source)
     model = _model(top.take("model", Rule(dict), {"name": "mlp"}), source)
     train = _train(top.take("train", Rule(dict), {}), source)
-    datasets = tuple(_dataset(raw, i, source)
+    datasets = tuple(_dataset(raw, i, source, folder)
                      for i, raw in enumerate(top.take("datasets", TOP_RULES["datasets"])))
     _unique([d.name for d in datasets], "datasets", "name", source)
     losses = tuple(_loss(raw, i, source)
@@ -187,12 +195,9 @@ def _seeds(top: _Reader) -> tuple[int, ...]:
 
 
 def _model(raw: dict[str, Any], source: str) -> ModelConfig:
-    from dflbench.models import MODELS
-
     reader = _Reader(raw, "model", source)
-    name = reader.name("name", MODELS, "model", "mlp")
-    params = _checked(MODELS, name, reader.rest(), f"{source}: model", MODEL_RESERVED)
-    return ModelConfig(name, params)
+    name = reader.name("name", catalog.kind("models"), "model", "mlp")
+    return ModelConfig(name, _checked("models", name, reader.rest(), f"{source}: model"))
 
 
 def _section(raw: Any, where: str, source: str, rules: dict[str, Rule], cls: type) -> dict[str, Any]:
@@ -216,30 +221,77 @@ def _train(raw: dict[str, Any], source: str) -> TrainConfig:
     return TrainConfig(**values, early_stopping=early, augment=augment)
 
 
-def _dataset(raw: Any, i: int, source: str) -> DatasetEntry:
-    from dflbench.datasets import SOURCES
+def _dataset(raw: Any, i: int, source: str, folder: Path) -> DatasetEntry:
+    from dflbench.imbalance import check_imbalance
 
     if isinstance(raw, str):
         raise ConfigError(f"{source}: datasets[{i}]: give a mapping with name and source, e.g. "
                           f"{{name: {raw}, source: sklearn}}")
     reader = _Reader(raw, f"datasets[{i}]", source)
     name = reader.take("name", NAME)
-    kind = reader.name("source", SOURCES, "dataset source")
+    kind = reader.name("source", catalog.kind("datasets"), "dataset source")
     imbalance = reader.take("imbalance", Rule(dict, nullable=True), None)
-    params = _checked(SOURCES, kind, reader.rest(), f"{source}: datasets[{i}] ({name})", ("name",))
+    where = f"{source}: datasets[{i}] ({name})"
+    if imbalance is not None:
+        try:
+            check_imbalance(imbalance)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    params = _checked("datasets", kind, reader.rest(), where, ("name",))
+    params = resolve_paths(params, catalog.kind("datasets").rules(kind), folder, where)
     return DatasetEntry(name, kind, params, imbalance)
 
 
-def _loss(raw: Any, i: int, source: str) -> LossEntry:
-    from dflbench.losses import LOSSES, RESERVED
+def resolve_paths(params: dict[str, Any], rules: dict[str, Rule], folder: Path,
+                  where: str) -> dict[str, Any]:
+    """``params`` with every path (a parameter whose rule has ``path``) made absolute: ``~``
+    expanded, a relative path resolved against ``folder`` (the suite file's) or against the
+    parameter its rule names as ``base``. A file or folder that must exist and does not is a
+    ConfigError naming the path as written and as resolved."""
+    out = dict(params)
+    ordered = sorted((k for k in params if k in rules and rules[k].path), key=lambda k: bool(rules[k].base))
+    for key in ordered:
+        rule, value = rules[key], params[key]
+        if value is None:
+            continue
+        anchor, against = folder, "the suite's folder"
+        if rule.base is not None and out.get(rule.base) is not None:
+            anchor, against = Path(out[rule.base]), rule.base
+        written = Path(os.path.expanduser(str(value)))
+        resolved = Path(os.path.abspath(anchor / written))
+        out[key] = str(resolved)
+        _check_exists(resolved, rule.path, f"{where}: {key}: {short(str(value), 160)}",
+                      "" if str(resolved) == str(value) else
+                      f" (resolved against {against}: {resolved})" if not written.is_absolute()
+                      else f" ({resolved})")
+    return out
 
+
+def _check_exists(path: Path, kind: str | None, what: str, resolved: str) -> None:
+    """Refuse a missing file or folder, or one of the other kind, before anything is loaded."""
+    if kind == "cache":
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"{what} is a file{resolved}; give a folder")
+        return
+    if not path.exists():
+        raise ConfigError(f"{what} not found{resolved}")
+    if kind == "file" and path.is_dir():
+        raise ConfigError(f"{what} is a folder{resolved}; give a file")
+    if kind == "folder" and not path.is_dir():
+        raise ConfigError(f"{what} is a file{resolved}; give a folder")
+
+
+def _loss(raw: Any, i: int, source: str) -> LossEntry:
     reader = _Reader({"name": raw} if isinstance(raw, str) else raw, f"losses[{i}]", source)
-    name = reader.name("name", LOSSES, "loss")
+    name = reader.name("name", catalog.kind("losses"), "loss")
     sampler, sampler_params = _sampler(reader, f"losses[{i}].sampler", source)
     label = reader.take("label", NAME, f"{name}+{sampler}" if sampler else name)
     tune = reader.take("tune", Rule(dict, nullable=True), None) or {}
     params = reader.rest()
-    _checked(LOSSES, name, params, f"{source}: losses[{i}] ({name})", RESERVED)
+    for key, why in LOSS_TRAINER_OWNED.items():
+        if key in params:
+            raise reader.fail(key, f"a suite cannot set {key}: {why} (docs/losses.md)")
+    _checked("losses", name, params, f"{source}: losses[{i}] ({name})")
     entry = LossEntry(name, label, params, sampler, sampler_params,
                       {k: tuple(GRID.check(v, f"{source}: losses[{i}].tune.{k}")) for k, v in tune.items()})
     _check_grid(entry, f"{source}: losses[{i}].tune")
@@ -248,33 +300,27 @@ def _loss(raw: Any, i: int, source: str) -> LossEntry:
 
 def _check_grid(entry: LossEntry, where: str) -> None:
     """Every value of a tuning grid is checked as the parameter it sets, before training."""
-    from dflbench.losses import LOSSES, RESERVED
-    from dflbench.samplers import RESERVED as SAMPLER_RESERVED
-    from dflbench.samplers import SAMPLERS
-
     for key, values in entry.tune.items():
         sampler_key = key.removeprefix("sampler.") if key.startswith("sampler.") else None
         if sampler_key is not None and entry.sampler is None:
             raise ConfigError(f"{where}.{key}: this treatment has no sampler to tune")
         for value in values:
             if sampler_key is None:
-                _checked(LOSSES, entry.name, {**entry.params, key: value}, f"{where}.{key}", RESERVED)
+                _checked("losses", entry.name, {**entry.params, key: value}, f"{where}.{key}")
             else:
-                _checked(SAMPLERS, entry.sampler, {**entry.sampler_params, sampler_key: value},
-                         f"{where}.{key}", SAMPLER_RESERVED)
+                _checked("samplers", entry.sampler, {**entry.sampler_params, sampler_key: value},
+                         f"{where}.{key}")
 
 
 def _sampler(reader: _Reader, where: str, source: str) -> tuple[str | None, dict[str, Any]]:
     """A loss entry's optional ``sampler``: a name, or a mapping with ``name`` and parameters."""
-    from dflbench.samplers import RESERVED, SAMPLERS
-
     reader.used.add("sampler")
     raw = reader.data.get("sampler")
     if raw is None:
         return None, {}
     sr = _Reader({"name": raw} if isinstance(raw, str) else raw, where, source)
-    name = sr.name("name", SAMPLERS, "sampler")
-    return name, _checked(SAMPLERS, name, sr.rest(), f"{source}: {where}", RESERVED)
+    name = sr.name("name", catalog.kind("samplers"), "sampler")
+    return name, _checked("samplers", name, sr.rest(), f"{source}: {where}")
 
 
 def _unique(values: list[str], section: str, key: str, source: str, hint: str = "") -> None:

@@ -15,6 +15,7 @@ import pandas as pd
 from dflbench.datasets import SOURCES, Dataset
 from dflbench.datasets._common import labelled_table
 from dflbench.errors import ConfigError, DataError, did_you_mean, unknown
+from dflbench.params import path_rule, short
 
 # One rule for what counts as categorical, shared with the preprocessor that encodes it.
 from dflbench.preprocess import is_categorical as _is_categorical
@@ -54,9 +55,9 @@ def _check_options(target: str, drop: list[str] | None, missing: str) -> None:
     if missing not in MISSING_POLICIES:
         raise ConfigError(unknown("csv missing-value policy", missing, MISSING_POLICIES))
     if not isinstance(target, str) or not target:
-        raise ConfigError(f"csv: target must be a column name, got {target!r}")
+        raise ConfigError(f"csv: target must be a column name, got {short(target)}")
     if drop is not None and (isinstance(drop, str) or not all(isinstance(c, str) for c in drop)):
-        raise ConfigError(f"csv: drop must be a list of column names, got {drop!r}")
+        raise ConfigError(f"csv: drop must be a list of column names, got {short(drop)}")
 
 
 def _check_target(df: pd.DataFrame, file: Path, target: str, sep: str) -> None:
@@ -121,7 +122,7 @@ def _apply_missing(
     return df, int((~complete).sum())
 
 
-@SOURCES.register("csv")
+@SOURCES.register("csv", rules={"path": path_rule("file")})
 def load(
     name: str,
     *,

@@ -29,6 +29,7 @@ import numpy as np
 from dflbench.datasets import SOURCES, Dataset
 from dflbench.datasets._common import class_names_for, encode_labels
 from dflbench.errors import ConfigError, DataError, unknown
+from dflbench.params import path_rule, short
 
 SPLITS = ("train", "test", "all")
 _STEMS = {"train": "train", "test": "t10k"}
@@ -148,7 +149,7 @@ def _class_names(class_names: Any) -> list[str] | None:
     if class_names is None:
         return None
     if isinstance(class_names, (str, bytes)) or not isinstance(class_names, (list, tuple)):
-        raise ConfigError(f"idx: class_names must be a list of names, got {class_names!r}")
+        raise ConfigError(f"idx: class_names must be a list of names, got {short(class_names)}")
     names = [str(n) for n in class_names]
     if len(names) < 2:
         raise ConfigError(f"idx: class_names needs at least 2 names, got {len(names)}")
@@ -160,7 +161,7 @@ def _class_names(class_names: Any) -> list[str] | None:
 
 def _file(value: Any, base: Path | None, key: str) -> Path:
     if not isinstance(value, (str, os.PathLike)) or not str(value):
-        raise ConfigError(f"idx: {key} must be a file path, got {value!r}")
+        raise ConfigError(f"idx: {key} must be a file path, got {short(value)}")
     file = Path(os.path.expanduser(str(value)))
     return base / file if base is not None and not file.is_absolute() else file
 
@@ -175,9 +176,9 @@ def _options(
     if limit is not None and (
         isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1
     ):
-        raise ConfigError(f"idx: limit must be a positive integer or null, got {limit!r}")
+        raise ConfigError(f"idx: limit must be a positive integer or null, got {short(limit)}")
     if path is not None and (not isinstance(path, (str, os.PathLike)) or not str(path)):
-        raise ConfigError(f"idx: path must be a folder path, got {path!r}")
+        raise ConfigError(f"idx: path must be a folder path, got {short(path)}")
     return names, Path(os.path.expanduser(str(path))) if path is not None else None
 
 
@@ -270,7 +271,10 @@ def _encode(
     return y, present, tuple(names[v] for v in present), absent
 
 
-@SOURCES.register("idx")
+@SOURCES.register("idx", rules={
+    "path": path_rule("folder", nullable=True),
+    "images": path_rule("file", nullable=True, base="path"),
+    "labels": path_rule("file", nullable=True, base="path")})
 def load(
     name: str,
     *,

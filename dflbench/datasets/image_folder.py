@@ -24,6 +24,7 @@ import numpy as np
 
 from dflbench.datasets import SOURCES, Dataset
 from dflbench.errors import ConfigError, DataError, unknown
+from dflbench.params import path_rule, short
 
 MODES = ("grayscale", "rgb")
 EXTENSIONS = (".png", ".jpg", ".jpeg")
@@ -49,7 +50,7 @@ def _size(size: Any) -> tuple[int, int]:
     )
     if not ok:
         raise ConfigError(
-            f"image_folder: size must be a positive integer or a list [height, width], got {size!r}"
+            f"image_folder: size must be a positive integer or a list [height, width], got {short(size)}"
         )
     h, w = (values[0], values[0]) if len(values) == 1 else values
     return int(h), int(w)
@@ -136,10 +137,10 @@ def _options(
         or max_per_class < 1
     ):
         raise ConfigError(
-            f"image_folder: max_per_class must be a positive integer or null, got {max_per_class!r}"
+            f"image_folder: max_per_class must be a positive integer or null, got {short(max_per_class)}"
         )
     if not isinstance(path, (str, os.PathLike)) or not str(path):
-        raise ConfigError(f"image_folder: path must be a folder path, got {path!r}")
+        raise ConfigError(f"image_folder: path must be a folder path, got {short(path)}")
     # Any letter case: "RGB" is how Pillow spells it.
     return mode.lower(), hw, Path(os.path.expanduser(str(path)))
 
@@ -166,7 +167,7 @@ def _labelled_files(
     return files, per_class, ignored
 
 
-@SOURCES.register("image_folder")
+@SOURCES.register("image_folder", rules={"path": path_rule("folder")})
 def load(
     name: str,
     *,

@@ -22,6 +22,7 @@ from dflbench.datasets._common import (
     sklearn_data_home,
 )
 from dflbench.errors import ConfigError, DataError, unknown
+from dflbench.params import path_rule, short
 
 #: The Zenodo record's datasets in ID order (ID = position + 1), as in imblearn's
 #: ``fetch_datasets`` docstring. The record is frozen, so this list is too.
@@ -40,7 +41,7 @@ def cache_file(name: str, cache_dir: str | None = None) -> str:
     return os.path.join(sklearn_data_home(cache_dir), "zenodo", file)
 
 
-@SOURCES.register("imblearn")
+@SOURCES.register("imblearn", rules={"cache_dir": path_rule("cache", nullable=True)})
 def load(name: str, *, cache_dir: str | None = None, download: bool = False) -> Dataset:
     """Load imbalanced-learn benchmark set ``name`` (e.g. ``ecoli``, ``abalone_19``; dashes and
     underscores interchangeable) from ``cache_dir`` (default: scikit-learn's data home).
@@ -54,7 +55,7 @@ def load(name: str, *, cache_dir: str | None = None, download: bool = False) -> 
         message = unknown("imblearn dataset", key, NAMES).replace(f"'{key}'", f"'{name}'", 1)
         raise ConfigError(message)
     if not isinstance(download, bool):
-        raise ConfigError(f"imblearn: download must be true or false, got {download!r}")
+        raise ConfigError(f"imblearn: download must be true or false, got {short(download)}")
     from imblearn.datasets import fetch_datasets
 
     expected = cache_file(key, cache_dir)

@@ -27,6 +27,7 @@ import pandas as pd
 from dflbench.datasets import SOURCES, Dataset
 from dflbench.datasets._common import class_names_for, encode_labels, frame
 from dflbench.errors import ConfigError, DataError, unknown
+from dflbench.params import path_rule, short
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a member, or an empty archive
 _NPY_MAGIC = b"\x93NUMPY"
@@ -107,11 +108,11 @@ def _check_options(path: str, x_key: str, y_key: str) -> Path:
     """``path`` as a file, once it and the two array names are checked."""
     for key, value in (("x_key", x_key), ("y_key", y_key)):
         if not isinstance(value, str) or not value:
-            raise ConfigError(f"npz: {key} must be an array name, got {value!r}")
+            raise ConfigError(f"npz: {key} must be an array name, got {short(value)}")
     if x_key == y_key:
         raise ConfigError(f"npz: x_key and y_key are both '{x_key}'")
     if not isinstance(path, (str, os.PathLike)) or not str(path):
-        raise ConfigError(f"npz: path must be a file path, got {path!r}")
+        raise ConfigError(f"npz: path must be a file path, got {short(path)}")
     return Path(os.path.expanduser(str(path)))
 
 
@@ -162,7 +163,7 @@ def _images(x: np.ndarray, file: Path, x_key: str) -> tuple[np.ndarray, str, str
     return np.ascontiguousarray(X), scaling, description
 
 
-@SOURCES.register("npz")
+@SOURCES.register("npz", rules={"path": path_rule("file")})
 def load(name: str, *, path: str, x_key: str = "x", y_key: str = "y") -> Dataset:
     """Load images or a feature table and labels from a NumPy ``.npz`` archive (no pickles).
 

@@ -1,16 +1,20 @@
 """Datasets from OpenML (Vanschoren et al. 2013) through scikit-learn's ``fetch_openml``.
 
-The first load needs network access; sklearn then keeps a copy under ``cache_dir`` (default:
-scikit-learn's data home, ``$SCIKIT_LEARN_DATA`` or ``~/scikit_learn_data``) and later loads
-work offline. ``fetch_openml`` has no ``download_if_missing`` switch, so an offline run with an
-empty cache fails inside sklearn; that failure becomes one DataError line saying where the cache
-was looked for.
+Nothing is downloaded unless the suite says ``download: true``: by default a dataset is read from
+scikit-learn's cache (``cache_dir``, default ``$SCIKIT_LEARN_DATA`` or ``~/scikit_learn_data``,
+under ``openml/``) and a dataset not in it is one DataError line saying where the cache was
+looked for. ``fetch_openml`` has no ``download_if_missing`` switch, so the offline load replaces
+the one function scikit-learn downloads with (``urlopen`` of ``sklearn.datasets._openml``) for the
+duration of the call.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 from urllib.error import URLError
 
 import pandas as pd
@@ -18,6 +22,7 @@ import pandas as pd
 from dflbench.datasets import SOURCES, Dataset
 from dflbench.datasets._common import labelled_table, sklearn_data_home
 from dflbench.errors import ConfigError, DataError
+from dflbench.params import Rule, path_rule, short
 
 
 def _features_and_target(bunch: Any) -> tuple[pd.DataFrame, pd.Series]:
@@ -48,44 +53,60 @@ def _check_lookup(data_id: int | None, version: int | str) -> None:
     """Refuse a ``data_id`` that is not a positive integer, or one given with a ``version``."""
     if data_id is not None:
         if isinstance(data_id, bool) or not isinstance(data_id, int) or data_id < 1:
-            raise ConfigError(f"openml: data_id must be a positive integer, got {data_id!r}")
+            raise ConfigError(f"openml: data_id must be a positive integer, got {short(data_id)}")
         if version != "active":
             raise ConfigError("openml: version applies to a lookup by name; drop it with data_id")
 
 
-def _fetch(
-    what: str,
-    home: str,
-    *,
-    name: str | None,
-    version: int | str,
-    data_id: int | None,
-    cache_dir: str | None,
-    target: str | None,
-) -> Any:
+class _NotCached(BaseException):
+    """What the stand-in for scikit-learn's ``urlopen`` raises when downloads are off: not an
+    Exception, so none of scikit-learn's retry wrappers (which catch Exception) retries, waits or
+    warns; :func:`_fetch` turns it into a DataError."""
+
+
+def _refuse_download(request: Any, *args: Any, **kwargs: Any) -> Any:
+    raise _NotCached(getattr(request, "full_url", str(request)))
+
+
+@contextlib.contextmanager
+def _offline(download: bool) -> Iterator[None]:
+    """Downloads refused (unless ``download``) for the duration of one ``fetch_openml``."""
+    import sklearn.datasets._openml as openml_module
+
+    if download or not hasattr(openml_module, "urlopen"):
+        yield
+        return
+    with mock.patch.object(openml_module, "urlopen", _refuse_download):
+        yield
+
+
+def _fetch(what: str, home: str, *, name: str | None, version: int | str, data_id: int | None,
+           cache_dir: str | None, target: str | None, download: bool) -> Any:
     """sklearn's ``fetch_openml`` bunch, its failures turned into one DataError line each."""
     import sklearn.datasets  # looked up at call time so tests can stand in for the network
 
+    where = os.path.join(home, "openml")
     try:
-        return sklearn.datasets.fetch_openml(
-            name=name,
-            version=version,
-            data_id=data_id,
-            data_home=cache_dir,
-            target_column=target if target is not None else "default-target",
-            as_frame=True,
-        )
+        with _offline(download):
+            return sklearn.datasets.fetch_openml(
+                name=name, version=version, data_id=data_id, data_home=cache_dir,
+                target_column=target if target is not None else "default-target", as_frame=True)
+    except _NotCached:
+        raise DataError(
+            f"{what} is not in the OpenML cache at {where} (downloads are off): add download: "
+            "true to fetch it once, or copy an OpenML cache folder holding it there") from None
     except (URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise DataError(
-            f"{what} is not in cache at {os.path.join(home, 'openml')} and could not be "
-            f"downloaded ({reason}); run once with network access or pass cache_dir"
+            f"{what} is not in cache at {where} and could not be downloaded ({reason}); run "
+            "again with network access, or point cache_dir at a cache that holds it"
         ) from exc
     except (ValueError, KeyError) as exc:  # not found, bad target column, sparse as frame...
         raise DataError(f"{what}: {' '.join(str(exc).split())}") from exc
 
 
-@SOURCES.register("openml")
+@SOURCES.register("openml", rules={"cache_dir": path_rule("cache", nullable=True),
+                                   "download": Rule(bool)})
 def load(
     name: str,
     *,
@@ -93,13 +114,15 @@ def load(
     version: int | str = "active",
     target: str | None = None,
     cache_dir: str | None = None,
+    download: bool = False,
 ) -> Dataset:
     """Load OpenML dataset ``data_id`` (or, without it, the dataset called ``name`` at
     ``version``); ``target`` overrides the dataset's default target column.
 
     Rows with a missing label are dropped (count in ``meta['dropped_missing_target']``); labels
-    are numbered in sorted order of their values. Network failures with nothing cached raise
-    DataError ("not in cache at ...").
+    are numbered in sorted order of their values. Without ``download: true`` nothing is
+    downloaded: a dataset not in the cache is a DataError saying where it was looked for; with
+    it, a network failure with nothing cached is a DataError too.
     """
     _check_lookup(data_id, version)
     what = f"OpenML dataset {data_id}" if data_id is not None else f"OpenML dataset '{name}'"
@@ -112,6 +135,7 @@ def load(
         data_id=data_id,
         cache_dir=cache_dir,
         target=target,
+        download=download,
     )
     try:
         X, y = _features_and_target(bunch)

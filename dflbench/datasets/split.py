@@ -11,11 +11,12 @@ import numpy as np
 from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
 
 from dflbench.errors import ConfigError, DataError
+from dflbench.params import short
 
 
 def _fraction(key: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ConfigError(f"{key} must be a number between 0 and 1, got {value!r}")
+        raise ConfigError(f"{key} must be a number between 0 and 1, got {short(value)}")
     if not 0.0 < float(value) < 1.0:
         raise ConfigError(f"{key} must be between 0 and 1 (exclusive), got {value}")
     return float(value)

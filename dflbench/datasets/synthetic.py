@@ -14,11 +14,12 @@ from sklearn.datasets import make_classification
 from dflbench.datasets import SOURCES, Dataset
 from dflbench.datasets._common import frame
 from dflbench.errors import ConfigError
+from dflbench.params import short
 
 
 def _int(key: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ConfigError(f"synthetic: {key} must be an integer, got {value!r}")
+        raise ConfigError(f"synthetic: {key} must be an integer, got {short(value)}")
     if value < minimum:
         raise ConfigError(f"synthetic: {key} must be at least {minimum}, got {value}")
     return int(value)
@@ -26,7 +27,7 @@ def _int(key: str, value: Any, minimum: int) -> int:
 
 def _float(key: str, value: Any, low: float, high: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ConfigError(f"synthetic: {key} must be a number, got {value!r}")
+        raise ConfigError(f"synthetic: {key} must be a number, got {short(value)}")
     value = float(value)
     if not math.isfinite(value) or value < low or (high is not None and value > high):
         bounds = f"in [{low:g}, {high:g}]" if high is not None else f"at least {low:g}"
@@ -38,7 +39,7 @@ def _weights(weights: Any, n_classes: int) -> list[float] | None:
     if weights is None:
         return None
     if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence):
-        raise ConfigError(f"synthetic: weights must be a list of numbers, got {weights!r}")
+        raise ConfigError(f"synthetic: weights must be a list of numbers, got {short(weights)}")
     if len(weights) not in (n_classes, n_classes - 1):
         raise ConfigError(
             f"synthetic: weights has {len(weights)} values; give n_classes ({n_classes}) or "

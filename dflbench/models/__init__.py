@@ -11,6 +11,9 @@ keyword arguments only: dflbench's own, :data:`RESERVED` (``n_models``; ``n_feat
 of values in one row, C·H·W for images; ``n_classes``; ``seeds``, one per model; ``head``, one of
 :data:`HEADS`; ``input_shape``, one row's shape; a model declares those it uses), and its own, each
 with a default, which a suite may set. A model refusing an input it cannot handle raises ConfigError.
+A model should also say how large it is, without being built: a static method
+``footprint(*, input_shape, n_classes, **params)`` returning a :class:`dflbench.memory.Footprint`
+(parameters per model, values per row), so a stack too large for memory is refused before training.
 A model may also define ``forward_backward(x, loss_grad)`` (see :meth:`StackedMLP.forward_backward`)
 to replace autograd in training; without it the engine uses autograd.
 
@@ -29,13 +32,14 @@ from typing import Any
 
 from torch import nn
 
+from dflbench.memory import Footprint
 from dflbench.models._common import HEADS
 from dflbench.registry import MODEL_RESERVED as RESERVED
 from dflbench.registry import Registry
 
 MODELS: Registry[type[nn.Module]] = Registry("model")
 
-__all__ = ["HEADS", "MODELS", "RESERVED", "StackedCNN", "StackedMLP", "build_model"]
+__all__ = ["HEADS", "MODELS", "RESERVED", "StackedCNN", "StackedMLP", "build_model", "footprint"]
 
 
 def build_model(name: str, params: Mapping[str, Any], *, n_models: int, input_shape: Sequence[int],
@@ -47,6 +51,18 @@ def build_model(name: str, params: Mapping[str, Any], *, n_models: int, input_sh
     reserved = {"n_models": n_models, "n_features": math.prod(shape), "n_classes": n_classes,
                 "seeds": list(seeds), "head": head, "input_shape": shape}
     return MODELS.build(name, dict(params), reserved=reserved)
+
+
+def footprint(name: str, params: Mapping[str, Any], *, input_shape: Sequence[int],
+              n_classes: int) -> Footprint | None:
+    """The size of one model ``name`` with a suite's ``params`` for rows of ``input_shape``, from
+    its class's ``footprint`` static method (None for a model without one), computed without
+    building the model: the memory check runs before anything large is allocated."""
+    describe = getattr(MODELS.get(name), "footprint", None)
+    if describe is None:
+        return None
+    return describe(input_shape=tuple(int(v) for v in input_shape), n_classes=n_classes,
+                    **dict(params))
 
 
 def _discover() -> None:

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from dflbench.errors import ConfigError
+from dflbench.memory import Footprint
 from dflbench.models import MODELS
 from dflbench.models._common import check_arguments, generators, init_layer
 from dflbench.params import POSITIVE_INT, Rule
@@ -59,6 +60,23 @@ class StackedCNN(nn.Module):
         w, b = init_layer(gens, (fan_in, n_classes), (1, n_classes), fan_in)
         self.head_weight = nn.Parameter(w)
         self.head_bias = nn.Parameter(b) if head == "linear" else None
+
+    @staticmethod
+    def footprint(*, input_shape: Sequence[int], n_classes: int,
+                  channels: Sequence[int] = (16, 32)) -> Footprint:
+        """One model's parameters, and the values a row creates (its input, each block's
+        convolution and pooled outputs, the logits), for the memory check before training
+        (:mod:`dflbench.memory`)."""
+        if len(input_shape) != 3:
+            return Footprint(0, 0)  # refused with its reason when the model is built
+        in_ch, height, width = (int(v) for v in input_shape)
+        parameters, values = 0, in_ch * height * width
+        for out_ch in channels:
+            parameters += out_ch * in_ch * 9 + out_ch
+            values += out_ch * height * width + out_ch * (height // 2) * (width // 2)
+            in_ch, height, width = out_ch, height // 2, width // 2
+        parameters += (in_ch * height * width + 1) * n_classes
+        return Footprint(parameters, values + n_classes)
 
     def forward(self, x: Tensor) -> Tensor:
         k, batch = x.shape[0], x.shape[1]

@@ -4,12 +4,14 @@ model's activations by its own weights), with a written-out backward pass."""
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from dflbench.memory import Footprint
 from dflbench.models import MODELS
 from dflbench.models._common import check_arguments, generators, init_layer
 from dflbench.params import POSITIVE_INT, Rule
@@ -57,6 +59,14 @@ class StackedMLP(nn.Module):
             self.weights.append(nn.Parameter(w))
             if not (last and head == "cosine"):
                 self.biases.append(nn.Parameter(b))
+
+    @staticmethod
+    def footprint(*, input_shape: Sequence[int], n_classes: int,
+                  hidden: Sequence[int] = (64, 64)) -> Footprint:
+        """One model's parameters, and the values a row creates (its input and each layer's
+        output), for the memory check before training (:mod:`dflbench.memory`)."""
+        dims = [math.prod(input_shape), *hidden, n_classes]
+        return Footprint(sum(a * b + b for a, b in itertools.pairwise(dims)), sum(dims))
 
     def forward(self, x: Tensor) -> Tensor:
         n_layers = len(self.weights)

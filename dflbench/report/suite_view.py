@@ -85,7 +85,8 @@ def build_suite_view(result: SuiteResult) -> SuiteView:
     views = []
     for info in result.datasets:
         rows = [r for r in result.summary if r.dataset == info.name]
-        notes = [_failure_note(result, info.name, r) for r in rows if r.n_ok < r.n_runs]
+        notes = [*_cache_note(result, info.name),
+                 *[_failure_note(result, info.name, r) for r in rows if r.n_ok < r.n_runs]]
         runs = [r for r in result.runs if r.dataset == info.name]
         views.append(DatasetView(info.name, dataset_header(info),
                                  _summary_table(info, rows, metrics, _over(runs)),
@@ -146,6 +147,18 @@ def _class_cell(pc: object) -> Cell:
     if recall is None or f1 is None or recall.mean is None or f1.mean is None:
         return Cell("—")
     return Cell(f"{recall.mean:.{CLASS_DIGITS}f} / {f1.mean:.{CLASS_DIGITS}f}")
+
+
+def _cache_note(result: SuiteResult, dataset: str) -> list[str]:
+    """A line saying the dataset's figures came from the task cache, and from which run."""
+    cache = result.cache if isinstance(result.cache, dict) else {}
+    if dataset not in (cache.get("reused") or []):
+        return []
+    origin = (cache.get("origins") or {}).get(dataset) or {}
+    run = f"the run of {origin['created']}" if origin.get("created") else "an earlier run"
+    suite = f", suite {origin['suite']}" if origin.get("suite") not in (None, result.name) else ""
+    where = f", {origin['result']}" if origin.get("result") else ""
+    return [f"reused from the task cache: computed by {run}{suite}{where}"]
 
 
 def _failure_note(result: SuiteResult, dataset: str, row: SummaryRow) -> str:

@@ -312,7 +312,9 @@ class SuiteResult:
     runs: list[RunRecord] = field(default_factory=list)
     summary: list[SummaryRow] = field(default_factory=list)
     complete: bool = True
-    cache: dict[str, list[str]] = field(default_factory=lambda: {"reused": [], "computed": []})
+    #: ``reused`` and ``computed``: dataset names; ``origins`` (optional): per reused dataset,
+    #: the run that computed it (``created``, ``suite``, ``result``).
+    cache: dict[str, Any] = field(default_factory=lambda: {"reused": [], "computed": []})
     created: str = ""
     dflbench_version: str = __version__
     schema_version: int = SCHEMA_VERSION

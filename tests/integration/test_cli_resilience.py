@@ -32,12 +32,19 @@ def test_resume_reuses_finished_tasks_and_recomputes_none(cli, tiny_suite: Path,
     again = cli("run", "--suite", str(tiny_suite), "--out", str(tmp_path / "b.json"), "--cache-dir", str(cache))
     assert "2 of 2 dataset(s) reused from the cache" in again.err
     assert _metrics(tmp_path / "a.json") == _metrics(tmp_path / "b.json")
-    assert load_result(tmp_path / "b.json").cache == {"reused": ["iris", "syn"], "computed": []}
+    origin = {"created": load_result(tmp_path / "a.json").created, "suite": "tiny",
+              "result": str(tmp_path / "a.json")}
+    assert load_result(tmp_path / "b.json").cache == {
+        "reused": ["iris", "syn"], "computed": [], "origins": {"iris": origin, "syn": origin}}
+    assert f"reused from the task cache: computed by the run of {origin['created']}, " \
+           f"{tmp_path / 'a.json'}" in again.out
+    assert dry.out.count(f"from the run of {origin['created']}") == 2
     # A changed configuration is a different task: nothing reused.
     changed = cli("run", "--suite", str(tiny_suite), "--epochs", "2", "--out", str(tmp_path / "c.json"),
                   "--cache-dir", str(cache))
     assert changed.code == 0 and "reused" not in changed.err
-    assert load_result(tmp_path / "c.json").cache == {"reused": [], "computed": ["iris", "syn"]}
+    assert load_result(tmp_path / "c.json").cache == {"reused": [], "computed": ["iris", "syn"],
+                                                      "origins": {}}
     # --no-resume recomputes; --no-cache neither reads nor writes.
     fresh = cli("run", "--suite", str(tiny_suite), "--no-resume", "--out", str(tmp_path / "d.json"),
                 "--cache-dir", str(cache))

@@ -144,13 +144,22 @@ def test_version_and_help(cli):
         assert f"  {command} " in help_.out
 
 
-def test_sampler_treatments_run_and_a_failing_one_is_recorded(cli, tmp_path: Path):
+def test_sampler_treatments_run_and_a_failing_one_is_recorded(cli, tmp_path: Path, monkeypatch):
+    """A sampler that fails while training (what the counts cannot foretell; a k_neighbors too
+    large for a class is refused before training, tests/integration/test_cli_hostile.py) fails
+    its own runs only."""
+    from imblearn.over_sampling import SMOTE
+
     from tests.conftest import write_suite
 
+    def degenerate(self, X, y):
+        raise ValueError("the samples are degenerate")
+
+    monkeypatch.setattr(SMOTE, "fit_resample", degenerate)
     suite = write_suite(tmp_path / "s.yaml", losses=[
         "ce",
         {"name": "ce", "sampler": "random_over"},
-        {"name": "focal", "sampler": {"name": "smote", "k_neighbors": 50}},
+        {"name": "focal", "sampler": {"name": "smote", "k_neighbors": 3}},
     ])
     out = tmp_path / "r.json"
     res = cli("run", "--suite", str(suite), "--out", str(out))
@@ -167,7 +176,8 @@ def test_sampler_treatments_run_and_a_failing_one_is_recorded(cli, tmp_path: Pat
     assert len(set(counts.values())) == 1  # balanced by oversampling
     failed = by["focal+smote"]
     assert all(r["status"] == "failed" and "sampler 'smote' cannot apply" in r["error"] for r in failed)
-    assert failed[0]["sampler_params"] == {"k_neighbors": 50}
+    assert failed[0]["sampler_params"] == {"k_neighbors": 3}
+    assert "the samples are degenerate" in failed[0]["error"]
     assert "ce+random_over" in res.out and "focal+smote" in res.out
     assert "failed" in res.err
 

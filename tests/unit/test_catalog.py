@@ -12,6 +12,7 @@ from dflbench.catalog._build import build, differences, loss_entry, parameters, 
 from dflbench.cli import list_cmd
 from dflbench.losses import RESERVED
 from dflbench.losses.focal import FocalLoss
+from dflbench.params import Rule, path_rule
 
 
 def test_the_shipped_catalog_equals_the_registries():
@@ -72,12 +73,41 @@ def test_the_check_command_names_each_change_and_the_command_that_fixes_it(monke
 @pytest.mark.parametrize(("name", "row"), [
     ("focal", ("focal", "Focal loss",
                "Lin, Goyal, Girshick, He, Dollár, 'Focal Loss for Dense Object Detection', ICCV 2017",
-               "gamma=2.0, alpha=None, beta=0.9999, reduction='mean'", "—")),
+               "gamma=2.0, alpha=None, beta=0.9999", "—")),
     ("ldam", ("ldam", "LDAM (label-distribution-aware margin)",
               "Cao, Wei, Gaidon, Arechiga, Ma, 'Learning Imbalanced Datasets with "
               "Label-Distribution-Aware Margin Loss', NeurIPS 2019",
-              "max_m=0.5, s=30.0, drw_start=None, beta=0.9999, reduction='mean'",
+              "max_m=0.5, s=30.0, drw_start=None, beta=0.9999",
               "class counts, cosine head")),
 ])
-def test_loss_rows_as_listed_before_the_catalog(name, row):
+def test_loss_rows_list_what_a_suite_may_set(name, row):
     assert dict((r[0], r) for r in list_cmd.loss_rows())[name] == row
+
+
+@pytest.mark.parametrize("kind", catalog.KINDS)
+def test_the_catalog_checks_like_the_registry(kind):
+    """What config checks suites with (no torch) holds each registry's names, labels and rules."""
+    from dflbench.datasets import SOURCES
+    from dflbench.losses import LOSSES
+    from dflbench.models import MODELS
+    from dflbench.samplers import SAMPLERS
+
+    registry = {"losses": LOSSES, "datasets": SOURCES, "models": MODELS, "samplers": SAMPLERS}[kind]
+    view = catalog.kind(kind)
+    assert view.label == registry.kind and view.names() == registry.names()
+    for name in registry.names():  # the loss parameter the trainer owns is not a suite's
+        assert view.rules(name) == {k: r for k, r in registry.rules(name).items() if k != "reduction"}
+        assert "foo" not in view.names() and name in view
+
+
+@pytest.mark.parametrize("rule", [
+    Rule(float, gt=0), Rule(int, ge=1, le=8), Rule(str, choices=("a", "b")), Rule(bool),
+    Rule(list, items=Rule(int, ge=1), min_len=1), Rule(float, ge=0, nullable=True),
+    path_rule("file"), path_rule("file", nullable=True, base="path"), Rule(dict)])
+def test_a_rule_as_plain_data_is_the_same_rule(rule):
+    data = rule.to_data()
+    assert json.loads(json.dumps(data)) == data and Rule.from_data(data) == rule
+
+
+def test_a_loss_parameter_the_trainer_owns_is_not_listed():
+    assert all(p["name"] != "reduction" for e in catalog.entries("losses") for p in e["parameters"])

@@ -122,3 +122,44 @@ def test_round_trip_suite_to_dict_to_suite(name: str):
     suite = load_suite(name)
     again = parse_suite(suite.to_dict(), source=suite.source)
     assert again == suite and again.sha256() == suite.sha256()
+
+
+def test_paths_resolve_against_the_suite_s_folder_or_their_base(tmp_path: Path, monkeypatch):
+    (tmp_path / "mnist").mkdir()
+    for name in ("imgs", "labs"):
+        (tmp_path / "mnist" / name).write_bytes(b"")
+    (tmp_path / "d.csv").write_text("a,y\n1,0\n")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    suite = parse_suite({"name": "p", "losses": ["ce"], "datasets": [
+        {"name": "c", "source": "csv", "path": "d.csv", "target": "y"},
+        {"name": "i", "source": "idx", "path": "mnist", "images": "imgs", "labels": "labs"},
+        {"name": "h", "source": "csv", "path": "~/d.csv", "target": "y"},
+        {"name": "o", "source": "openml", "data_id": 1, "cache_dir": "skl"}]}, base=tmp_path)
+    params = {d.name: d.params for d in suite.datasets}
+    assert params["c"]["path"] == params["h"]["path"] == str(tmp_path / "d.csv")
+    assert params["i"]["images"] == str(tmp_path / "mnist" / "imgs")  # relative to path, its base
+    assert params["o"]["cache_dir"] == str(tmp_path / "skl")  # a cache folder need not exist yet
+
+
+@pytest.mark.parametrize(("dataset", "message"), [
+    ({"source": "csv", "path": "nope.csv", "target": "y"},
+     "datasets[0] (d): path: 'nope.csv' not found (resolved against the suite's folder: {tmp}/nope.csv)"),
+    ({"source": "csv", "path": ".", "target": "y"},
+     "path: '.' is a folder (resolved against the suite's folder: {tmp}); give a file"),
+    ({"source": "image_folder", "path": "f.txt"}, "path: 'f.txt' is a file (resolved against the suite's "
+                                                  "folder: {tmp}/f.txt); give a folder"),
+    ({"source": "openml", "data_id": 1, "cache_dir": "f.txt"}, "cache_dir: 'f.txt' is a file"),
+    ({"source": "csv", "path": "", "target": "y"}, "parameter 'path': '' is invalid (expected a file path)"),
+])
+def test_a_path_that_cannot_be_read_is_refused_naming_it_as_written_and_resolved(tmp_path: Path, dataset, message):
+    (tmp_path / "f.txt").write_text("x")
+    with pytest.raises(ConfigError) as err:
+        parse_suite({"name": "p", "losses": ["ce"], "datasets": [{"name": "d", **dataset}]},
+                    source="p.yaml", base=tmp_path)
+    assert message.format(tmp=tmp_path) in str(err.value)
+
+
+def test_a_loss_parameter_the_trainer_owns_is_refused(tmp_path: Path):
+    with pytest.raises(ConfigError, match=r"p.yaml: losses\[0\].reduction: a suite cannot set reduction"):
+        parse_suite({"name": "p", "datasets": [{"name": "iris", "source": "sklearn"}],
+                     "losses": [{"name": "ce", "reduction": "sum"}]}, source="p.yaml")

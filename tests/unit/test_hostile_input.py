@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from dflbench import catalog
 from dflbench.config import load_suite, parse_suite
 from dflbench.errors import DflbenchError, ResultFileError
 from dflbench.results import load_result, parse_result
@@ -159,3 +160,127 @@ def test_a_damaged_result_renders_or_is_refused_with_one_line(mutations):
     console.print(renderer("table").comparison(comparison))
     assert "## dflbench compare" in renderer("markdown").comparison(comparison)
     assert json.loads(renderer("json").comparison(comparison))["kind"] == "dflbench-compare"
+
+
+# --- suites whose entries get random parameter values of every type ------------------------------
+
+
+anything = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**9, 10**9) | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=8) | st.sampled_from(["1e-3", "mean", "auto", "~", "", "../x.csv"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=2),
+    max_leaves=6)
+
+
+@st.composite
+def entry_params(draw, kind: str, name: str, values=anything) -> dict:
+    """Some of the entry's catalog parameters (now and then a misspelt one), each with a value of
+    any type."""
+    names = [p["name"] for p in catalog.kind(kind)._entries[name]["parameters"] if p["name"] != "name"]
+    chosen = draw(st.lists(st.sampled_from(names), unique=True, max_size=3)) if names else []
+    if draw(st.integers(0, 9)) == 0:
+        chosen.append(draw(st.sampled_from(["gama", "reduction", "k_neighbours", "n_models"])))
+    return {key: draw(values) for key in chosen}
+
+
+@st.composite
+def entries(draw, kind: str, values=anything) -> tuple[str, dict]:
+    name = draw(st.sampled_from(catalog.kind(kind).names()))
+    return name, draw(entry_params(kind, name, values))
+
+
+@st.composite
+def suites(draw) -> dict:
+    loss, loss_params = draw(entries("losses"))
+    model, model_params = draw(entries("models"))
+    source = draw(st.sampled_from(["sklearn", "synthetic", "csv", "idx", "openml", "keel"]))
+    dataset = {"name": "iris", "source": source, **draw(entry_params("datasets", source))}
+    losses: list = [{"name": loss, **loss_params}]
+    if draw(st.booleans()):
+        sampler, sampler_params = draw(entries("samplers"))
+        losses.append({"name": "ce", "sampler": {"name": sampler, **sampler_params}})
+    return {"name": "fuzz", "seeds": draw(anything | st.integers(1, 3)), "split_seed": draw(anything),
+            "model": {"name": model, **model_params}, "train": {"lr": draw(anything)},
+            "datasets": [dataset], "losses": losses}
+
+
+@SETTINGS
+@given(suites())
+def test_any_parameter_value_of_any_entry_is_valid_or_one_line(tmp_path: Path, doc):
+    try:
+        suite = parse_suite(doc, source="fuzz.yaml", base=tmp_path)
+    except DflbenchError as exc:
+        assert str(exc).startswith("fuzz.yaml: ") and "\n" not in str(exc) and len(str(exc)) < 400
+    else:
+        assert suite.losses[0].name == doc["losses"][0]["name"]
+
+
+@SETTINGS
+@given(st.sampled_from(catalog.KINDS).flatmap(lambda kind: st.tuples(st.just(kind), entries(kind))))
+def test_the_catalog_and_the_registry_check_parameters_alike(case):
+    """Suites are checked against the catalog before torch is imported; the registries check
+    again when entries are built: both must accept the same values and say the same thing."""
+    from dflbench.datasets import SOURCES
+    from dflbench.losses import LOSSES
+    from dflbench.losses import RESERVED as LOSS_RESERVED
+    from dflbench.models import MODELS
+    from dflbench.models import RESERVED as MODEL_RESERVED
+    from dflbench.registry import LOSS_TRAINER_OWNED
+    from dflbench.samplers import RESERVED as SAMPLER_RESERVED
+    from dflbench.samplers import SAMPLERS
+
+    kind, (name, params) = case
+    registry, reserved = {"losses": (LOSSES, (*LOSS_RESERVED, *LOSS_TRAINER_OWNED)),
+                          "datasets": (SOURCES, ("name",)), "models": (MODELS, MODEL_RESERVED),
+                          "samplers": (SAMPLERS, SAMPLER_RESERVED)}[kind]
+    outcomes = []
+    for check in (catalog.kind(kind).check_params, registry.check_params):
+        try:
+            outcomes.append(("ok", check(name, params, reserved=reserved)))
+        except DflbenchError as exc:
+            outcomes.append(("error", str(exc)))
+    assert outcomes[0] == outcomes[1]
+
+
+small = st.none() | st.booleans() | st.integers(-3, 40) | st.floats(-3, 40) | st.just(float("nan")) \
+    | st.text(max_size=4) | st.lists(st.integers(-2, 12) | st.floats(-1, 2), max_size=4)
+
+
+@SETTINGS
+@given(entries("losses", small))
+def test_a_loss_the_suite_accepts_is_built_or_refused_with_a_message(case):
+    """What ``dflbench.prepare.check_losses`` turns into one line (DflbenchError, ValueError,
+    TypeError) is all a loss may raise when built from a suite's values: anything else would be
+    a traceback."""
+    from dflbench.losses import get_loss
+
+    name, params = case
+    try:
+        doc = {"name": "f", "datasets": [{"name": "iris", "source": "sklearn"}],
+               "losses": [{"name": name, **params}]}
+        suite = parse_suite(doc, source="fuzz.yaml")
+    except DflbenchError:
+        return
+    try:
+        get_loss(name, class_counts=[30, 5, 2], **suite.losses[0].params)
+    except (DflbenchError, ValueError, TypeError) as exc:
+        assert "\n" not in str(exc)
+
+
+@SETTINGS
+@given(entries("models", small))
+def test_a_model_the_suite_accepts_is_built_or_refused_with_a_message(case):
+    from dflbench.models import build_model
+
+    name, params = case
+    try:
+        doc = {"name": "f", "datasets": [{"name": "iris", "source": "sklearn"}], "losses": ["ce"],
+               "model": {"name": name, **params}}
+        suite = parse_suite(doc, source="fuzz.yaml")
+    except DflbenchError:
+        return
+    for shape in ((4,), (1, 8, 8)):
+        try:
+            build_model(name, suite.model.params, n_models=2, input_shape=shape, n_classes=3, seeds=[0, 1])
+        except (DflbenchError, ValueError, TypeError) as exc:
+            assert "\n" not in str(exc)

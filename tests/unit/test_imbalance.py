@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -11,8 +12,10 @@ from dflbench.errors import ConfigError, DataError
 from dflbench.imbalance import (
     ImbalanceSpec,
     apply_imbalance,
+    check_imbalance,
     imbalance_ratio,
     parse_imbalance,
+    shortfall,
 )
 
 NAMES5 = ("a", "b", "c", "d", "e")
@@ -216,3 +219,38 @@ def test_imbalance_ratio():
     assert imbalance_ratio(np.array([5, 0])) == math.inf
     with pytest.raises(ValueError):
         imbalance_ratio([])
+
+
+def test_a_profile_that_flips_a_binary_dataset_says_so_with_counts_that_work():
+    spec = parse_imbalance({"profile": "exponential", "ratio": 10}, ["a", "b"])
+    before = np.array([70, 210])
+    after = spec.targets(before)
+    assert after.tolist() == [70, 21]
+    assert shortfall(spec, before, after) == (
+        "imbalance exponential ratio 10 gives a training ratio of 3.3 (a 70, b 21): 'b', the majority, "
+        "became the minority; for ratio 10 give imbalance: {counts: {a: 21}}")
+    fixed = parse_imbalance({"counts": {"a": 21}}, ["a", "b"]).targets(before)
+    assert imbalance_ratio(fixed) == 10 and shortfall(spec, before, fixed) is None
+
+
+def test_a_ratio_within_the_tolerance_or_a_counts_spec_says_nothing():
+    spec = parse_imbalance({"profile": "exponential", "ratio": 10}, ["0", "1", "2"])
+    assert shortfall(spec, [41, 50, 34], spec.targets([41, 50, 34])) is None  # 8.2: within 25%
+    far = shortfall(spec, [12, 50, 34], spec.targets([12, 50, 34]))  # class 0 caps the ratio at 3
+    assert far is not None and far.startswith("imbalance exponential ratio 10 gives a training ratio of 3.0 "
+                                              "(0 12, 1 15, 2 5)")
+    assert "give counts per class to set them exactly" in far
+    counts = parse_imbalance({"counts": {"0": 2}}, ["0", "1", "2"])
+    assert shortfall(counts, [41, 50, 34], counts.targets([41, 50, 34])) is None
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"profile": "exponental", "ratio": 5}, "unknown imbalance profile 'exponental'"),
+    ({"profile": "step", "ratio": 0.5}, "imbalance ratio: 0.5 is invalid (expected a number >= 1)"),
+    ({"counts": {"x": 0}}, "imbalance count for class 'x': 0 is invalid"),
+    ({"counts": []}, "imbalance counts must map class to a count"),
+    ([1, 2], "imbalance must be a mapping"),
+])
+def test_what_needs_no_class_names_is_checked_when_the_suite_is_read(spec, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        check_imbalance(spec)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dflbench.errors import ConfigError, DataError
-from dflbench.samplers import SAMPLERS, resample
+from dflbench.samplers import NEIGHBOURS, SAMPLERS, check_counts, resample
 
 
 @pytest.fixture
@@ -57,3 +57,27 @@ def test_unknown_sampler_and_parameter():
         SAMPLERS.get("smot")
     with pytest.raises(ConfigError, match="sampler 'smote' has no parameter 'k'"):
         SAMPLERS.check_params("smote", {"k": 3}, reserved=("random_state",))
+
+
+@pytest.mark.parametrize(("name", "param"), [(n, p) for n, ps in NEIGHBOURS.items() for p, s in ps.items()
+                                             if s == "class"])
+def test_the_neighbour_check_before_training_agrees_with_imbalanced_learn(name, param, skewed):
+    """check_counts refuses exactly what imbalanced-learn would fail on while training: a class it
+    oversamples with no more rows than the neighbour count."""
+    X, y = skewed  # classes of 80, 15 and 8 rows
+    counts, names = np.bincount(y).tolist(), ("a", "b", "c")
+    check_counts(name, {param: 7}, counts, names)
+    resample(name, {param: 7}, X, y, seed=0)
+    with pytest.raises(ConfigError, match=f"{param}=8 needs more than 8 training samples in each class it "
+                                          r"oversamples; class 'c' has 8 \(set " + param + " <= 7\\)"):
+        check_counts(name, {param: 8}, counts, names)
+    with pytest.raises(DataError, match="cannot apply"):
+        resample(name, {param: 8}, X, y, seed=0)
+
+
+def test_a_sampling_strategy_the_counts_cannot_take_is_refused_before_training():
+    with pytest.raises(ConfigError, match="sampler 'random_over': sampling_strategy: "):
+        check_counts("random_over", {"sampling_strategy": {"b": 10}}, [80, 15], ("a", "b"))
+    with pytest.raises(ConfigError, match="class 'b' has 3"):
+        check_counts("smote", {"sampling_strategy": "minority"}, [80, 3, 20], ("a", "b", "c"))
+    check_counts("smote", {"sampling_strategy": {2: 40}}, [80, 3, 20], ("a", "b", "c"))  # 'b' untouched

@@ -101,11 +101,26 @@ def test_offline_without_cache(monkeypatch, tmp_path, error):
 
     monkeypatch.setattr(sklearn.datasets, "fetch_openml", offline)
     with pytest.raises(DataError) as err:
-        load("diabetes", data_id=37, cache_dir=str(tmp_path))
+        load("diabetes", data_id=37, cache_dir=str(tmp_path), download=True)
     msg = str(err.value)
     assert msg.startswith(f"OpenML dataset 37 is not in cache at {tmp_path}/openml")
-    assert msg.endswith("run once with network access or pass cache_dir")
+    assert msg.endswith("run again with network access, or point cache_dir at a cache that holds it")
     assert "\n" not in msg
+
+
+def test_nothing_is_downloaded_unless_asked(tmp_path, recwarn):
+    """The real fetch_openml on an empty cache: refused at once (no retries, no warnings), saying
+    where the cache was looked for; scikit-learn's downloader is itself again afterwards."""
+    import sklearn.datasets._openml as openml_module
+
+    urlopen = openml_module.urlopen
+    with pytest.raises(DataError) as err:
+        load("credit-g", data_id=31, cache_dir=str(tmp_path))
+    assert str(err.value) == (
+        f"OpenML dataset 31 is not in the OpenML cache at {tmp_path}/openml (downloads are off): "
+        "add download: true to fetch it once, or copy an OpenML cache folder holding it there")
+    assert not recwarn.list
+    assert openml_module.urlopen is urlopen
 
 
 def test_default_cache_location_in_message(monkeypatch, tmp_path):

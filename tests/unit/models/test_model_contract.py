@@ -147,3 +147,17 @@ def test_build_model_gives_every_reserved_argument(monkeypatch):
     assert set(received) == set(RESERVED)
     assert received == {"n_models": 2, "n_features": 12, "n_classes": C, "seeds": [3, 4],
                         "head": "linear", "input_shape": (1, 4, 3)}
+
+
+@pytest.mark.parametrize(("name", "shape"), [c.values for c in CASES], ids=[c.id for c in CASES])
+def test_the_footprint_counts_the_parameters_built(name, shape):
+    """The memory check before training (dflbench.memory) reads a model's size without building
+    it: the count must be the built model's."""
+    from dflbench.models import footprint
+
+    for params in ({}, *([{"hidden": [7, 5, 3]}, {"hidden": []}] if name == "mlp" else
+                         [{"channels": [4]}, {"channels": [3, 5, 2]}])):
+        model = build(name, shape, [0, 1], **params)
+        size = footprint(name, params, input_shape=shape, n_classes=C)
+        assert size is not None and size.parameters * 2 == sum(p.numel() for p in model.parameters())
+        assert size.activations >= C + shape[0]

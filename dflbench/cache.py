@@ -92,8 +92,31 @@ def task_config(suite: Suite, entry: DatasetEntry, device: str, data: str = "") 
         "seeds": full["seeds"], "split_seed": full["split_seed"], "test_size": full["test_size"],
         "model": full["model"], "train": full["train"], "losses": full["losses"],
         **{k: full[k] for k in ("protocol", "tuning") if k in full},
+        **({"plugin_code": plugin_code(suite)} if plugin_code(suite) else {}),
         "device": device.split(":")[0],
     }
+
+
+def plugin_code(suite: Suite) -> dict[str, str]:
+    """SHA-256 of every plugin file the suite runs (its ``plugins`` and the files of losses or
+    models named ``FILE.py:Class``): an edited plugin is new code, never answered from the cache.
+    Plugins given as installed modules are keyed by their package's version instead."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    refs = [*suite.plugins, *(n.rpartition(":")[0] for n in (suite.model.name,
+                                                             *(lo.name for lo in suite.losses))
+                              if ":" in n)]
+    out = {}
+    for ref in dict.fromkeys(refs):
+        path = Path(ref)
+        if ref.endswith(".py") and path.is_file():
+            out[ref] = hashlib.sha256(path.read_bytes()).hexdigest()
+            continue
+        try:
+            out[ref] = version(ref.split(".")[0])
+        except PackageNotFoundError:
+            out[ref] = "?"
+    return out
 
 
 def task_key(config: dict[str, Any]) -> str:

@@ -195,13 +195,34 @@ def check_losses(suite: Suite, task: PreparedTask) -> None:
     for i, lo in enumerate(suite.losses):
         try:
             for counts_ in fit_counts:
-                get_loss(lo.name, class_counts=list(counts_), **lo.params)
+                loss = get_loss(lo.name, class_counts=list(counts_), **lo.params)
+                if ":" in lo.name:  # user code: its forward must run and stay finite
+                    _try_plugin_loss(loss, len(task.class_names))
                 if lo.sampler is not None:
                     check_counts(lo.sampler, lo.sampler_params, counts_, task.class_names)
         except (DflbenchError, ValueError, TypeError) as exc:
             raise ConfigError(
                 f"{suite.source}: losses[{i}] ({lo.label}) on dataset '{task.entry.name}': {exc}"
             ) from None
+
+
+def _try_plugin_loss(loss: Any, n_classes: int) -> None:
+    """Run a plugin loss once on a small batch: an exception or a non-finite value in its
+    ``forward`` is one line now, not a failed run after training."""
+    import torch
+
+    logits = torch.randn(8, n_classes, generator=torch.Generator().manual_seed(0))
+    targets = torch.arange(8) % n_classes
+    try:
+        value = loss.per_sample(logits, targets)
+    except Exception as exc:  # user code
+        raise ConfigError(f"forward raised {type(exc).__name__}: "
+                          f"{' '.join(str(exc).split())[:160]}") from None
+    if tuple(value.shape) != (8,):
+        raise ConfigError(f"forward returned shape {tuple(value.shape)} for 8 samples; it must "
+                          "return one loss per sample, shape (N,)")
+    if not bool(torch.isfinite(value).all()):
+        raise ConfigError("forward returned a non-finite loss on an ordinary batch")
 
 
 def check_memory(suite: Suite, task: PreparedTask, device: str) -> None:
@@ -232,14 +253,30 @@ def check_memory(suite: Suite, task: PreparedTask, device: str) -> None:
             f"free on {device}; use a smaller model, or fewer losses or seeds")
 
 
+def _try_plugin_model(model: Any, rows: np.ndarray, n_classes: int) -> None:
+    import torch
+
+    try:
+        logits = model(torch.as_tensor(rows)[None])
+    except Exception as exc:  # user code
+        raise ConfigError(f"forward raised {type(exc).__name__}: "
+                          f"{' '.join(str(exc).split())[:160]}") from None
+    if tuple(logits.shape) != (1, len(rows), n_classes):
+        raise ConfigError(f"forward gave logits of shape {tuple(logits.shape[1:])} for "
+                          f"{len(rows)} rows; expected ({len(rows)}, {n_classes})")
+
+
 def check_model(suite: Suite, task: PreparedTask) -> None:
     """Build the suite's model once for this dataset's shape, so a mismatch fails before training."""
     from dflbench.models import build_model
 
+    data = task.folds[0].data
     try:
-        build_model(suite.model.name, suite.model.params, n_models=1,
-                    input_shape=task.folds[0].data.X_train.shape[1:], n_classes=len(task.class_names),
-                    seeds=[0])
+        model = build_model(suite.model.name, suite.model.params, n_models=1,
+                            input_shape=data.X_train.shape[1:], n_classes=len(task.class_names),
+                            seeds=[0])
+        if ":" in suite.model.name:  # user code: one forward pass on two rows, shape checked
+            _try_plugin_model(model, data.X_train[:2], len(task.class_names))
     except (DflbenchError, ValueError, TypeError) as exc:
         raise ConfigError(f"{suite.source}: model '{suite.model.name}' on dataset "
                           f"'{task.entry.name}': {exc}") from None

@@ -233,8 +233,11 @@ def execute_task(task: PreparedTask, suite: Suite, device: str,
     the dataset's stack; see :func:`dflbench.runner.stack_workers`)."""
     import torch
 
+    from dflbench.config.plugins import load_for
     from dflbench.engine import resolve_device
 
+    if suite.plugins or any(":" in lo.name for lo in suite.losses) or ":" in suite.model.name:
+        load_for(suite)  # a worker process has not run the suite's plugins yet
     # One torch thread per worker thread (measured figures at dflbench.engine.STACK_PARTS).
     torch.set_num_threads(1)
     return run_task(task, suite, resolve_device(device), advance, workers)

@@ -43,25 +43,46 @@ def list_(what: Listing = typer.Argument(..., help="What to list.")) -> None:
     print_report(table)
 
 
+def _entries(kind: str) -> list[tuple[dict, str]]:
+    """Every entry of ``kind`` with where it comes from: dflbench's own from the catalog, then
+    those installed packages register through the ``dflbench.plugins`` entry points (loading
+    them runs their code, and so imports what they import)."""
+    from dflbench import catalog
+    from dflbench.plugins import load_entry_points, origin
+
+    own = [(e, "dflbench") for e in catalog.entries(kind)]
+    if not load_entry_points():
+        return own
+    from dflbench.catalog._build import entry, loss_entry
+    from dflbench.config import plugins
+
+    plugins.use_registries()
+    registry, known = plugins.kind(kind), {e["name"] for e in catalog.entries(kind)}
+    build = loss_entry if kind == "losses" else entry
+    extra = [(build(n, registry.get(n), ()), origin(registry.get(n)))
+             for n in registry.names() if n not in known]
+    return own + extra
+
+
 def loss_rows() -> list[Row]:
-    """(name, title, source, parameters, needs) of every registered loss, sorted by name."""
+    """(name, title, source, parameters, needs, from) of every registered loss, by name."""
     from dflbench import catalog
 
     rows = []
-    for e in catalog.entries("losses"):
+    for e, where in _entries("losses"):
         needs = ", ".join(filter(None, ["class counts" if e["needs_class_counts"] else "",
                                         f"{e['head']} head" if e["head"] != "linear" else ""]))
-        rows.append((e["name"], e["title"], e["source"], catalog.signature(e), needs or "—"))
+        rows.append((e["name"], e["title"], e["source"], catalog.signature(e), needs or "—", where))
     return rows
 
 
 def _described(kind: str) -> Callable[[], list[Row]]:
-    """(name, summary, parameters) of every registered entry of ``kind``, sorted by name."""
+    """(name, summary, parameters, from) of every registered entry of ``kind``, by name."""
 
     def rows() -> list[Row]:
         from dflbench import catalog
 
-        return [(e["name"], e["summary"], catalog.signature(e)) for e in catalog.entries(kind)]
+        return [(e["name"], e["summary"], catalog.signature(e), where) for e, where in _entries(kind)]
 
     return rows
 
@@ -117,10 +138,10 @@ def static_suite_rows() -> list[Row] | None:
 
 
 _LISTINGS: dict[Listing, tuple[tuple[str, ...], Callable[[], list[Row]]]] = {
-    Listing.losses: (("name", "loss", "source", "parameters", "needs"), loss_rows),
-    Listing.datasets: (("source", "what", "parameters"), _described("datasets")),
-    Listing.models: (("model", "what", "parameters"), _described("models")),
-    Listing.samplers: (("sampler", "what", "parameters"), _described("samplers")),
+    Listing.losses: (("name", "loss", "source", "parameters", "needs", "from"), loss_rows),
+    Listing.datasets: (("source", "what", "parameters", "from"), _described("datasets")),
+    Listing.models: (("model", "what", "parameters", "from"), _described("models")),
+    Listing.samplers: (("sampler", "what", "parameters", "from"), _described("samplers")),
     Listing.suites: (("suite", "datasets", "losses", "seeds", "description"), suite_rows),
     Listing.metrics: (("metric", "better", "description"), metric_rows),
 }

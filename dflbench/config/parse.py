@@ -17,8 +17,8 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-from dflbench import catalog
 from dflbench.augment import Augment
+from dflbench.config import plugins as plugin_kinds
 from dflbench.config.suite import (
     DEFAULT_METRICS,
     MONITORS,
@@ -34,6 +34,7 @@ from dflbench.config.suite import (
 )
 from dflbench.errors import ConfigError, did_you_mean, unknown
 from dflbench.params import FRACTION, POSITIVE_INT, Rule, choices, short
+from dflbench.plugins import is_spec
 from dflbench.registry import LOSS_TRAINER_OWNED
 
 NAME = Rule(str, min_len=1)
@@ -107,7 +108,7 @@ def _checked(kind: str, name: str, params: dict[str, Any], where: str,
     """An entry's parameters checked against the catalog's ``kind`` (its names, parameters and
     rules), the error prefixed with ``where``."""
     try:
-        return catalog.kind(kind).check_params(name, params, reserved=reserved)
+        return plugin_kinds.kind(kind).check_params(name, params, reserved=reserved)
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
 
@@ -124,15 +125,16 @@ def parse_suite(data: Any, *, source: str = "<dict>", base: str | Path | None = 
     seeds = _seeds(top)
     split_seed = top.take("split_seed", TOP_RULES["split_seed"], 0)
     test_size = top.take("test_size", TOP_RULES["test_size"], 0.3)
+    plugins = plugin_kinds.load(top.take("plugins", Rule(list, items=NAME), []), folder)
     protocol, test_size = _protocol(top.take("protocol", Rule(dict, nullable=True), None),
                                     test_size, "test_size" in data, source)
     tuning = _tuning(top.take("tuning", Rule(dict, nullable=True), None), source)
-    model = _model(top.take("model", Rule(dict), {"name": "mlp"}), source)
+    model = _model(top.take("model", Rule(dict), {"name": "mlp"}), source, folder)
     train = _train(top.take("train", Rule(dict), {}), source)
     datasets = tuple(_dataset(raw, i, source, folder)
                      for i, raw in enumerate(top.take("datasets", TOP_RULES["datasets"])))
     _unique([d.name for d in datasets], "datasets", "name", source)
-    losses = tuple(_loss(raw, i, source)
+    losses = tuple(_loss(raw, i, source, folder)
                    for i, raw in enumerate(top.take("losses", TOP_RULES["losses"])))
     _unique([lo.label for lo in losses], "losses", "label", source,
             hint="; give repeated losses distinct 'label:' values")
@@ -141,7 +143,7 @@ def parse_suite(data: Any, *, source: str = "<dict>", base: str | Path | None = 
     if tuning is None and any(lo.tune for lo in losses):
         tuning = Tuning()
     return Suite(name, description, seeds, split_seed, test_size, model, train, datasets, losses,
-                 metrics, source, protocol, tuning)
+                 metrics, source, protocol, tuning, plugins)
 
 
 def _protocol(raw: dict[str, Any] | None, test_size: float, top_level_test_size: bool,
@@ -194,9 +196,10 @@ def _seeds(top: _Reader) -> tuple[int, ...]:
     return tuple(value)
 
 
-def _model(raw: dict[str, Any], source: str) -> ModelConfig:
+def _model(raw: dict[str, Any], source: str, folder: Path) -> ModelConfig:
     reader = _Reader(raw, "model", source)
-    name = reader.name("name", catalog.kind("models"), "model", "mlp")
+    name = _plugin_name(reader, "models", folder) or reader.name(
+        "name", plugin_kinds.kind("models"), "model", "mlp")
     return ModelConfig(name, _checked("models", name, reader.rest(), f"{source}: model"))
 
 
@@ -229,7 +232,7 @@ def _dataset(raw: Any, i: int, source: str, folder: Path) -> DatasetEntry:
                           f"{{name: {raw}, source: sklearn}}")
     reader = _Reader(raw, f"datasets[{i}]", source)
     name = reader.take("name", NAME)
-    kind = reader.name("source", catalog.kind("datasets"), "dataset source")
+    kind = reader.name("source", plugin_kinds.kind("datasets"), "dataset source")
     imbalance = reader.take("imbalance", Rule(dict, nullable=True), None)
     where = f"{source}: datasets[{i}] ({name})"
     if imbalance is not None:
@@ -238,7 +241,7 @@ def _dataset(raw: Any, i: int, source: str, folder: Path) -> DatasetEntry:
         except ConfigError as exc:
             raise ConfigError(f"{where}: {exc}") from None
     params = _checked("datasets", kind, reader.rest(), where, ("name",))
-    params = resolve_paths(params, catalog.kind("datasets").rules(kind), folder, where)
+    params = resolve_paths(params, plugin_kinds.kind("datasets").rules(kind), folder, where)
     return DatasetEntry(name, kind, params, imbalance)
 
 
@@ -281,11 +284,26 @@ def _check_exists(path: Path, kind: str | None, what: str, resolved: str) -> Non
         raise ConfigError(f"{what} is a file{resolved}; give a folder")
 
 
-def _loss(raw: Any, i: int, source: str) -> LossEntry:
+def _plugin_name(reader: _Reader, kind: str, folder: Path) -> str | None:
+    """A ``FILE.py:Class`` name, registered (its file relative to the suite's folder) under its
+    absolute spec; None for a registered name."""
+    raw = reader.data.get("name")
+    if not (isinstance(raw, str) and is_spec(raw)):
+        return None
+    reader.used.add("name")
+    try:
+        return plugin_kinds.register(kind, raw, folder)
+    except ConfigError as exc:
+        raise reader.fail("name", str(exc)) from None
+
+
+def _loss(raw: Any, i: int, source: str, folder: Path) -> LossEntry:
     reader = _Reader({"name": raw} if isinstance(raw, str) else raw, f"losses[{i}]", source)
-    name = reader.name("name", catalog.kind("losses"), "loss")
+    name = _plugin_name(reader, "losses", folder) or reader.name(
+        "name", plugin_kinds.kind("losses"), "loss")
     sampler, sampler_params = _sampler(reader, f"losses[{i}].sampler", source)
-    label = reader.take("label", NAME, f"{name}+{sampler}" if sampler else name)
+    shown = name.rpartition(":")[2] if is_spec(name) else name  # a plugin: its class name
+    label = reader.take("label", NAME, f"{shown}+{sampler}" if sampler else shown)
     tune = reader.take("tune", Rule(dict, nullable=True), None) or {}
     params = reader.rest()
     for key, why in LOSS_TRAINER_OWNED.items():
@@ -319,7 +337,7 @@ def _sampler(reader: _Reader, where: str, source: str) -> tuple[str | None, dict
     if raw is None:
         return None, {}
     sr = _Reader({"name": raw} if isinstance(raw, str) else raw, where, source)
-    name = sr.name("name", catalog.kind("samplers"), "sampler")
+    name = sr.name("name", plugin_kinds.kind("samplers"), "sampler")
     return name, _checked("samplers", name, sr.rest(), f"{source}: {where}")
 
 

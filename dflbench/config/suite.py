@@ -117,6 +117,7 @@ class Suite:
     source: str = "<dict>"
     protocol: Protocol = field(default_factory=Protocol)
     tuning: Tuning | None = None
+    plugins: tuple[str, ...] = ()  # plugin files (absolute paths) and modules, loaded in order
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved configuration, as stored in result files."""
@@ -154,6 +155,8 @@ class Suite:
         """The ``protocol`` and ``tuning`` keys, present only when they differ from a plain
         holdout without tuning (so a suite written before they existed keeps its hash)."""
         out: dict[str, Any] = {}
+        if self.plugins:
+            out["plugins"] = list(self.plugins)
         if self.protocol != Protocol():
             out["protocol"] = {"kind": self.protocol.kind, "repeats": self.protocol.repeats,
                                **({"folds": self.protocol.folds} if self.protocol.folds else {})}

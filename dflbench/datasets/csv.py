@@ -60,50 +60,50 @@ def _check_options(target: str, drop: list[str] | None, missing: str) -> None:
         raise ConfigError(f"csv: drop must be a list of column names, got {short(drop)}")
 
 
-def _check_target(df: pd.DataFrame, file: Path, target: str, sep: str) -> None:
+def _check_target(df: pd.DataFrame, file: Path, target: str, sep: str, fmt: str = "csv") -> None:
     """Refuse a file without the ``target`` column, saying what the name might have meant."""
     columns = list(df.columns)
     if target not in df.columns:
         hint = _target_hint(df, target) or did_you_mean(target, columns)
-        if len(columns) == 1:
+        if len(columns) == 1 and sep:
             hint += f"; the file parsed as a single column: is sep {sep!r} right?"
         raise DataError(
-            f"csv file {file} has no target column '{target}'{hint} (columns: {', '.join(columns)})"
+            f"{fmt} file {file} has no target column '{target}'{hint} (columns: {', '.join(columns)})"
         )
 
 
-def _features(df: pd.DataFrame, file: Path, target: str, drop: list[str]) -> list[str]:
+def _features(df: pd.DataFrame, file: Path, target: str, drop: list[str], fmt: str = "csv") -> list[str]:
     """The feature columns left once ``drop`` and the target are set aside, each one usable."""
     columns = list(df.columns)
     for col in drop:
         if col == target:
             raise ConfigError(f"csv: drop lists the target column '{target}'")
         if col not in df.columns:
-            raise DataError(f"csv file {file}: cannot drop: " + unknown("column", col, columns))
+            raise DataError(f"{fmt} file {file}: cannot drop: " + unknown("column", col, columns))
     features = [c for c in df.columns if c != target and c not in drop]
     if not features:
-        raise DataError(f"csv file {file} has no feature columns besides target '{target}'")
+        raise DataError(f"{fmt} file {file} has no feature columns besides target '{target}'")
     unsupported = [
         c for c in features if not (_is_categorical(df[c]) or pd.api.types.is_numeric_dtype(df[c]))
     ]
     if unsupported:
         raise DataError(
-            f"csv file {file}: columns {', '.join(unsupported)} are neither numeric nor "
+            f"{fmt} file {file}: columns {', '.join(unsupported)} are neither numeric nor "
             "categorical; list them under drop"
         )
     return features
 
 
-def _drop_unlabelled(df: pd.DataFrame, file: Path, target: str) -> tuple[pd.DataFrame, int]:
+def _drop_unlabelled(df: pd.DataFrame, file: Path, target: str, fmt: str = "csv") -> tuple[pd.DataFrame, int]:
     """The rows that have a label, and how many did not."""
     labelled = df[df[target].notna()]
     if len(labelled) == 0:
-        raise DataError(f"csv file {file}: target column '{target}' has no values")
+        raise DataError(f"{fmt} file {file}: target column '{target}' has no values")
     return labelled, int(len(df) - len(labelled))
 
 
 def _apply_missing(
-    df: pd.DataFrame, file: Path, features: list[str], missing: str
+    df: pd.DataFrame, file: Path, features: list[str], missing: str, fmt: str = "csv"
 ) -> tuple[pd.DataFrame, int]:
     """The rows the ``missing`` policy keeps for missing feature values, and the number dropped."""
     holes = df[features].isna().sum()
@@ -111,14 +111,14 @@ def _apply_missing(
     if len(holes) and missing == "error":
         listed = ", ".join(f"{c} ({int(n)})" for c, n in holes.items())
         raise DataError(
-            f"csv file {file} has missing values in {listed}; set missing: impute or drop"
+            f"{fmt} file {file} has missing values in {listed}; set missing: impute or drop"
         )
     if not (len(holes) and missing == "drop"):
         return df, 0
     complete = df[features].notna().all(axis=1)
     df = df[complete]
     if len(df) == 0:
-        raise DataError(f"csv file {file}: every row has a missing value (missing: drop)")
+        raise DataError(f"{fmt} file {file}: every row has a missing value (missing: drop)")
     return df, int((~complete).sum())
 
 
@@ -143,20 +143,26 @@ def load(
     """
     _check_options(target, drop, missing)
     file = Path(os.path.expanduser(str(path)))
-    df = _read(file, sep)
-    _check_target(df, file, target, sep)
-    features = _features(df, file, target, list(drop or []))
+    return table_dataset(name, _read(file, sep), file, target, drop, missing, "csv", sep)
+
+
+def table_dataset(name: str, df: pd.DataFrame, file: Path, target: str, drop: list[str] | None,
+                  missing: str, fmt: str, sep: str = "") -> Dataset:
+    """A dataset from a table read from ``file`` (of format ``fmt``, named in every message):
+    its target, features, missing-value policy and labels, as :func:`load` documents."""
+    _check_target(df, file, target, sep, fmt)
+    features = _features(df, file, target, list(drop or []), fmt)
     n_read = len(df)
-    df, dropped_target = _drop_unlabelled(df, file, target)
-    df, dropped_features = _apply_missing(df, file, features, missing)
+    df, dropped_target = _drop_unlabelled(df, file, target, fmt)
+    df, dropped_features = _apply_missing(df, file, features, missing, fmt)
     X = df[features].reset_index(drop=True)
     return labelled_table(
         name,
         X,
         df[target],
-        what=f"target '{target}' in csv file {file}",
-        source="csv",
-        description=f"{file.name} (target '{target}'), local csv file",
+        what=f"target '{target}' in {fmt} file {file}",
+        source=fmt,
+        description=f"{file.name} (target '{target}'), local {fmt} file",
         meta={
             "path": str(file.resolve()),
             "target": target,

@@ -27,6 +27,17 @@ from dflbench.losses._plugin import StackedState
 FROM_DATA = ("n_features", "n_classes", "input_shape")
 
 
+def register(spec: str) -> str:
+    """Register the plugin model ``spec`` (``/abs/FILE.py:Class`` or ``package.module:Class``)
+    under that name, once; returns the name."""
+    from dflbench.models import MODELS
+    from dflbench.plugins import resolve_class
+
+    if spec not in MODELS:
+        MODELS.register(spec)(plugin_model(resolve_class(spec), spec))
+    return spec
+
+
 def plugin_model(user_cls: type, spec: str) -> type[nn.Module]:
     """An engine model class stacking ``user_cls`` (an ``nn.Module`` for one model)."""
     if not (inspect.isclass(user_cls) and issubclass(user_cls, nn.Module)):

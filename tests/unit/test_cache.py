@@ -22,11 +22,14 @@ def _task():
 def test_the_digest_is_the_data_s():
     suite, task = _task()
     assert data_digest(task) == data_digest(_task()[1])  # prepared again: the same bytes
-    X = task.data.X_train.copy()
+    fold = task.folds[0]
+    X = fold.data.X_train.copy()
     X[0, 0] = np.nextafter(X[0, 0], np.float32(np.inf))  # one value moved by one ulp
-    moved = dataclasses.replace(task, data=dataclasses.replace(task.data, X_train=X))
+    moved = dataclasses.replace(task, folds=(dataclasses.replace(
+        fold, data=dataclasses.replace(fold.data, X_train=X)),))
     assert data_digest(moved) != data_digest(task)
-    relabelled = dataclasses.replace(task, y_test=task.y_test[::-1].copy())
+    relabelled = dataclasses.replace(task, folds=(dataclasses.replace(
+        fold, y_test=fold.y_test[::-1].copy()),))
     assert data_digest(relabelled) != data_digest(task)
     config = task_config(suite, task.entry, "cpu", data_digest(task))
     assert task_key(config) != task_key(task_config(suite, task.entry, "cpu", data_digest(moved)))

@@ -73,12 +73,12 @@ def test_the_check_command_names_each_change_and_the_command_that_fixes_it(monke
 @pytest.mark.parametrize(("name", "row"), [
     ("focal", ("focal", "Focal loss",
                "Lin, Goyal, Girshick, He, Dollár, 'Focal Loss for Dense Object Detection', ICCV 2017",
-               "gamma=2.0, alpha=None, beta=0.9999", "—")),
+               "gamma=2.0, alpha=None, beta=0.9999", "—", "dflbench")),
     ("ldam", ("ldam", "LDAM (label-distribution-aware margin)",
               "Cao, Wei, Gaidon, Arechiga, Ma, 'Learning Imbalanced Datasets with "
               "Label-Distribution-Aware Margin Loss', NeurIPS 2019",
               "max_m=0.5, s=30.0, drw_start=None, beta=0.9999",
-              "class counts, cosine head")),
+              "class counts, cosine head", "dflbench")),
 ])
 def test_loss_rows_list_what_a_suite_may_set(name, row):
     assert dict((r[0], r) for r in list_cmd.loss_rows())[name] == row

@@ -14,6 +14,13 @@ from dflbench.losses._plugin import register
 PLUGINS = Path(__file__).resolve().parents[2] / "fixtures" / "plugins"
 
 
+@pytest.fixture(autouse=True)
+def _registry_restored(monkeypatch):
+    """The plugin losses registered here leave the registry as they found it."""
+    monkeypatch.setattr(LOSSES, "_items", dict(LOSSES._items))
+    monkeypatch.setattr(LOSSES, "_rules", dict(LOSSES._rules))
+
+
 @pytest.mark.parametrize("name", LOSSES.names())
 def test_every_registered_loss_passes_every_check(name: str):
     failed = [(c.name, c.detail) for c in run_checks(name, {}, 3) if not c.passed]

@@ -30,7 +30,7 @@ def _root(
     """Benchmark loss functions under class imbalance, per class."""
 
 
-from dflbench.cli import compare, list_cmd, run, show  # noqa: E402,F401  (register the commands)
+from dflbench.cli import compare, list_cmd, report, run, show  # noqa: E402,F401  (register the commands)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,6 +17,7 @@ from dflbench.cli._common import (
     OutputFormat,
     stderr_console,
 )
+from dflbench.errors import ConfigError
 from dflbench.executors import Backend
 
 
@@ -58,6 +59,8 @@ def run(
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the cache."),
     dry_run: bool = typer.Option(False, "--dry-run",
                                  help="Validate, then list which tasks would run and which are cached."),
+    html: Path | None = typer.Option(None, "--html",
+                                     help="Also write a self-contained HTML report with plots here."),
 ) -> int:
     """Run a suite and write a versioned result JSON; print per-class recall/F1 tables."""
     from dflbench.cache import TaskCache, default_cache_dir
@@ -73,6 +76,10 @@ def run(
         _print_plan(plan(cfg, device.value, cache, resume)[1], cache)
         return 0
     _check_writable(out)
+    if html is not None:
+        _check_writable(html, "--html")
+        if out is not None and html.resolve() == out.resolve():
+            raise ConfigError(f"--html: '{html}' is the --out path; give the report its own file")
     err = stderr_console()
     listener = None if quiet else _Listener(err)
     result, code = _train(cfg, device.value, listener, make_executor(backend, jobs, scheduler),
@@ -81,6 +88,8 @@ def run(
     if not quiet:
         _print_report(result, output_format)
     _summary(err, result, path, code, quiet)
+    if html is not None:
+        saved = _save_html(err, result, path, html, quiet) and saved
     return code if saved else max(code, EXIT_FAILED)
 
 
@@ -120,6 +129,23 @@ def _save(result, path: Path) -> tuple[Path, bool]:
         return fallback, False
 
 
+def _save_html(err, result, path: Path, html: Path, quiet: bool) -> bool:
+    """Write the HTML report of the saved result; if that fails after training, say how to
+    render it from the result file later."""
+    from dflbench.fsio import atomic_write_text
+    from dflbench.report.formats.html import Html
+
+    try:
+        atomic_write_text(html, Html().report([(path.name, result)]))
+    except OSError as exc:
+        sys.stderr.write(f"dflbench: error: cannot write {html} ({exc.strerror or exc}); render it "
+                         f"later with: dflbench report {path} --html {html}\n")
+        return False
+    if not quiet:
+        err.print(f"wrote {html}", highlight=False)
+    return True
+
+
 def _summary(err, result, path: Path, code: int, quiet: bool) -> None:
     """Where the result went, what came from the cache, and the first failure, on stderr."""
     if not quiet and code == EXIT_INTERRUPTED:
@@ -153,18 +179,18 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _check_writable(out: Path | None) -> None:
-    """Fail before training if the result cannot be written (nothing computed would be lost)."""
-    from dflbench.errors import ConfigError
-
+def _check_writable(out: Path | None, option: str = "--out") -> None:
+    """Fail before training if the result (or the report) cannot be written (nothing computed
+    would be lost)."""
     target = (out.parent if out else Path("results"))
     probe = target
     while not probe.exists():
         probe = probe.parent
     if not probe.is_dir() or not _can_write(probe):
-        raise ConfigError(f"--out: cannot write to folder '{target}'")
+        raise ConfigError(f"{option}: cannot write to folder '{target}'")
     if out is not None and out.is_dir():
-        raise ConfigError(f"--out: '{out}' is a folder; give a file path such as {out}/result.json")
+        example = "report.html" if option == "--html" else "result.json"
+        raise ConfigError(f"{option}: '{out}' is a folder; give a file path such as {out}/{example}")
 
 
 def _can_write(folder: Path) -> bool:

@@ -25,7 +25,7 @@ from typing import Any
 from dflbench.report.html_view import ClassBars, Confusion, Curves, RankSummary, Reliability, Tuning
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
-HATCHES = ("", "//", "..", "xx")
+HATCHES = ("", "///", "\\\\\\", "xxx")  # line hatches: dotted ones weigh ~50 kB each in SVG
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 #: Above this many classes a confusion matrix is drawn as an image, without numbers in its cells.
 ANNOTATE_UP_TO = 12
@@ -85,8 +85,8 @@ def trim_svg(text: str) -> str:
     text = re.sub(r' id="([^"]*)"', lambda m: m.group(0) if m.group(1) in used else "", text)
     text = re.sub(r'\s(?:d|x|y|width|height|viewBox|transform)="[^"]*"',
                   lambda m: re.sub(r"(\.\d\d)\d+", r"\1", m.group(0)), text)
-    text = re.sub(r"\s*\n\s*", "\n", text).replace("\nL ", " L ").replace("\nz\n", " z")
-    text = text.replace("\n\"", "\"")
+    text = re.sub(r"\s*\n\s*", "\n", text)
+    text = re.sub(r' d="[^"]*"', lambda m: m.group(0).replace("\n", " ").replace(' "', '"'), text)
     return re.sub(r"<defs>\s*</defs>\s*", "", _unwrap_groups(text))
 
 

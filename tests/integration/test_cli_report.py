@@ -41,6 +41,10 @@ def test_run_writes_the_report_with_the_charts_its_result_holds(cli, tmp_path: P
         assert section.count("<svg") == 2 + 4 * 3 + 1
         assert "Validation macro-F1 per epoch" in section
     assert not list(html.parent.glob(".*.tmp"))  # written atomically: no temporary file left
+    # The saved result renders the same page, byte for byte.
+    again = tmp_path / "again.html"
+    assert cli("report", str(out), "--html", str(again)).code == 0
+    assert again.read_bytes() == html.read_bytes()
 
 
 def test_report_joins_files_with_distinct_datasets(cli, tiny_suite: Path, tmp_path: Path):

@@ -44,6 +44,12 @@ class Chart:
     caption: str = ""
     wide: bool = False
 
+    @property
+    def width_px(self) -> int:
+        """The width it was drawn at, in CSS pixels (the SVG gives it in points)."""
+        found = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', self.svg)
+        return round(float(found.group(1)) * 4 / 3) if found else 0
+
 
 @dataclass
 class Section:
@@ -71,6 +77,8 @@ class Cross:
 
 @RENDERERS.register("html")
 class Html(Renderer):
+    """The HTML page of one or more results (this module's docstring says how it is built)."""
+
     #: Cross-dataset statistics: a :data:`~dflbench.report.html_view.Ranker`. Without one the
     #: section shows the per-dataset means and says that ranks are not available.
     ranker: Ranker | None = None
@@ -87,16 +95,7 @@ class Html(Renderer):
         distinct: they are ranked as one set of datasets."""
         from jinja2 import Environment, PackageLoader, select_autoescape
 
-        seen: dict[str, str] = {}
-        for source, result in sources:
-            for info in result.datasets:
-                if info.name in seen:
-                    raise ConfigError(
-                        f"{source}: dataset '{info.name}' is also in {seen[info.name]}; a report "
-                        "joins files with distinct datasets (to compare two runs of one suite, "
-                        "use 'dflbench compare')")
-                seen[info.name] = source
-
+        _check_distinct(sources)
         env = Environment(loader=PackageLoader("dflbench.report", "templates"),
                           autoescape=select_autoescape(default=True, default_for_string=True),
                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
@@ -117,7 +116,8 @@ class Html(Renderer):
                 anchor = _anchor(view.name, anchors)
                 info = next(d for d in result.datasets if d.name == view.name)
                 rows = [row for row in result.summary if row.dataset == view.name]
-                sections.append(_section(anchor, view, source, dataset_charts(result, info, rows),
+                shown = source if len(sources) > 1 else ""  # which file, when there are several
+                sections.append(_section(anchor, view, shown, dataset_charts(result, info, rows),
                                          names))
         title = " + ".join(dict.fromkeys(r.name for r in results))
         return {
@@ -129,10 +129,11 @@ class Html(Renderer):
             "failures": [(source, f) for source, result in sources for f in failures(result)],
             "legend": list(dict.fromkeys(line for r in results for line in legend(r))),
             "missing": sorted({m for s in sections for m in s.missing}),
-            "headline": METRICS[metrics[0]].title if metrics else "",
         }
 
     def _cross(self, results: list[Any], metrics: list[str], names: list[str]) -> Cross:
+        from dflbench.report import plots
+
         n = sum(len(r.datasets) for r in results)
         if n < 2:
             return Cross(note=f"The cross-dataset comparison (average ranks, critical-difference "
@@ -148,8 +149,6 @@ class Html(Renderer):
         summaries = [self.ranker(m) for m in matrices]
         cross.ranks = _ranks_table(matrices, summaries, names)
         head = summaries[0]
-        from dflbench.report import plots
-
         cross.diagram = Chart(plots.cd_diagram(head, names, "cross/cd"),
                               f"{METRICS[matrices[0].metric].title}: average rank over "
                               f"{len(matrices[0].datasets)} datasets (1 = best); a bar joins "
@@ -158,6 +157,18 @@ class Html(Renderer):
         cross.notes = [f"{METRICS[m.metric].title}: {s.note}" for m, s in zip(matrices, summaries)
                        if s.note]
         return cross
+
+
+def _check_distinct(sources: Sequence[tuple[str, Any]]) -> None:
+    seen: dict[str, str] = {}
+    for source, result in sources:
+        for info in result.datasets:
+            if info.name in seen:
+                raise ConfigError(
+                    f"{source}: dataset '{info.name}' is also in {seen[info.name]}; a report joins "
+                    "files with distinct datasets (to compare two runs of one suite, use "
+                    "'dflbench compare')")
+            seen[info.name] = source
 
 
 def _anchor(name: str, taken: set[str]) -> str:

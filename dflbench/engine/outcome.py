@@ -91,10 +91,10 @@ class EpochHistory:
 
     def record(self, trained: Tensor, epoch_loss: Tensor, n_batches: int, score: Tensor | None) -> None:
         """Append this epoch's values of the models that trained it (``trained``, (K,) bool)."""
-        losses = (epoch_loss.detach() / n_batches).cpu().tolist()
+        losses = _shortest(epoch_loss.detach() / n_batches)
         values = None
         if score is not None:
-            values = (-score if self.monitor == "loss" else score).detach().cpu().tolist()
+            values = _shortest(-score if self.monitor == "loss" else score)
         for i in torch.nonzero(trained).flatten().tolist():
             self.loss[i].append(losses[i])
             if values is not None:
@@ -105,6 +105,12 @@ class EpochHistory:
             return [{"loss": loss} for loss in self.loss]
         return [{"loss": loss, "validation": val, "monitor": self.monitor}
                 for loss, val in zip(self.loss, self.validation)]
+
+
+def _shortest(values: Tensor) -> list[float]:
+    """float32 values as the floats of their shortest decimal form, which gives each float32 back
+    exactly: a result file holds 0.47208938, not the 17 digits of its float64 widening."""
+    return [float(str(v)) for v in values.detach().float().cpu().numpy()]
 
 
 def build_outcomes(treatments: Sequence[Treatment], seeds: Sequence[int], proba: np.ndarray,

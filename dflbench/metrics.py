@@ -36,19 +36,45 @@ METRICS: dict[str, MetricInfo] = {
 ECE_BINS = 15
 
 
-def expected_calibration_error(proba: np.ndarray, y_true: np.ndarray, n_bins: int = ECE_BINS) -> float:
-    """ECE over ``n_bins`` equal-width confidence bins (lower edge exclusive, as in Guo et al.)."""
+def calibration_bins(proba: np.ndarray, y_true: np.ndarray, n_bins: int = ECE_BINS
+                     ) -> tuple[list[int], list[float | None], list[float | None]]:
+    """The reliability diagram's data (Guo et al., ICML 2017): ``n_bins`` equal-width bins on the
+    maximum probability (lower edge exclusive); per bin the number of rows, their mean confidence
+    and their accuracy (None for an empty bin)."""
     confidence = proba.max(axis=1)
     correct = (proba.argmax(axis=1) == y_true).astype(np.float64)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     # Bin b holds confidences in (edges[b], edges[b+1]]; a confidence of exactly 0 cannot occur.
     bins = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
-    ece = 0.0
+    counts: list[int] = []
+    mean_conf: list[float | None] = []
+    accuracy: list[float | None] = []
     for b in range(n_bins):
         mask = bins == b
-        if mask.any():
-            ece += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
+        counts.append(int(mask.sum()))
+        mean_conf.append(float(confidence[mask].mean()) if mask.any() else None)
+        accuracy.append(float(correct[mask].mean()) if mask.any() else None)
+    return counts, mean_conf, accuracy
+
+
+def expected_calibration_error(proba: np.ndarray, y_true: np.ndarray, n_bins: int = ECE_BINS) -> float:
+    """ECE over ``n_bins`` equal-width confidence bins (Guo et al.): the row-weighted mean gap
+    between accuracy and confidence over :func:`calibration_bins`."""
+    n = len(y_true)
+    ece = 0.0
+    for count, conf, acc in zip(*calibration_bins(proba, y_true, n_bins)):
+        if count:
+            ece += (count / n) * abs(acc - conf)
     return float(ece)
+
+
+def confusion_counts(y_true: np.ndarray, proba: np.ndarray, n_classes: int) -> list[list[int]]:
+    """The confusion matrix of the argmax predictions (scikit-learn), C × C counts, rows the true
+    class, every class present even when never predicted."""
+    from sklearn.metrics import confusion_matrix
+
+    matrix = confusion_matrix(y_true, proba.argmax(axis=1), labels=list(range(n_classes)))
+    return matrix.astype(int).tolist()
 
 
 def compute_metrics(

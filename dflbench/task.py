@@ -214,17 +214,25 @@ def _train(task: PreparedTask, fold: Fold, suite: Suite, device: Any, advance: A
 
 
 def _scored(task: PreparedTask, fold: Fold, lo: LossEntry, out: Any) -> RunRecord:
-    """A trained model's record: how training went and, unless it diverged, its test metrics."""
-    from dflbench.metrics import compute_metrics
+    """A trained model's record: how training went and, unless it diverged, its test metrics,
+    confusion matrix and calibration bins."""
+    from dflbench.metrics import calibration_bins, compute_metrics, confusion_counts
+    from dflbench.results.model import Calibration, History
 
     learned = {name: Learned(v["value"], tuple(v["trajectory"])) for name, v in out.learned.items()}
-    train = TrainInfo(out.epochs_run, out.seconds, out.stack_size, out.best_epoch, learned)
-    metrics, per_class = {}, ()
+    history = History(tuple(out.history["loss"]), tuple(out.history.get("validation", ())),
+                      out.history.get("monitor"))
+    train = TrainInfo(out.epochs_run, out.seconds, out.stack_size, out.best_epoch, learned,
+                      history=history)
+    metrics, per_class, confusion, calibration = {}, (), None, None
     if out.proba is not None:
         metrics, rows = compute_metrics(fold.y_test, out.proba, task.class_names, fold.minority)
         per_class = tuple(ClassMetrics(**row) for row in rows)
+        confusion = tuple(map(tuple, confusion_counts(fold.y_test, out.proba, len(task.class_names))))
+        calibration = Calibration(*map(tuple, calibration_bins(out.proba, fold.y_test)))
     return _record(task, fold, lo, out.seed, status=RunStatus(out.status), train=train,
-                   metrics=metrics, per_class=per_class, error=out.error)
+                   metrics=metrics, per_class=per_class, error=out.error, confusion=confusion,
+                   calibration=calibration)
 
 
 def execute_task(task: PreparedTask, suite: Suite, device: str,

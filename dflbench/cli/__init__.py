@@ -30,7 +30,7 @@ def _root(
     """Benchmark loss functions under class imbalance, per class."""
 
 
-from dflbench.cli import check_loss, compare, list_cmd, rank, run, show  # noqa: E402,F401  (register the commands)
+from dflbench.cli import check_loss, compare, list_cmd, rank, report, run, show  # noqa: E402,F401  (register the commands)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,6 +17,7 @@ from dflbench.cli._common import (
     OutputFormat,
     stderr_console,
 )
+from dflbench.errors import ConfigError
 from dflbench.executors import Backend
 
 
@@ -60,6 +61,8 @@ def run(
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the cache."),
     dry_run: bool = typer.Option(False, "--dry-run",
                                  help="Validate, then list which tasks would run and which are cached."),
+    html: Path | None = typer.Option(None, "--html",
+                                     help="Also write a self-contained HTML report with plots here."),
 ) -> int:
     """Run a suite and write a versioned result JSON; print per-class recall/F1 tables."""
     # The suite first, and nothing heavy before it: a suite error is one line within a moment.
@@ -80,6 +83,10 @@ def run(
     created = utc_now()
     path = out or default_path(cfg.name, created)
     _check_writable(path)
+    if html is not None:
+        _check_writable(html, "--html")
+        if html.resolve() == path.resolve():
+            raise ConfigError(f"--html: '{html}' is the --out path; give the report its own file")
     executor = make_executor(backend, jobs, scheduler)
     err = stderr_console()
     listener = None if quiet else _Listener(err)
@@ -88,6 +95,8 @@ def run(
     if not quiet:
         _print_report(result, output_format)
     _summary(err, result, path, code, quiet)
+    if html is not None:
+        saved = _save_html(err, result, path, html, quiet) and saved
     return code if saved else max(code, EXIT_FAILED)
 
 
@@ -138,6 +147,23 @@ def _save(result, path: Path, cache) -> tuple[Path, bool]:
                          "result is lost (finished datasets stay in the task cache)")
     lost.exit_code = EXIT_FAILED
     raise lost
+
+
+def _save_html(err, result, path: Path, html: Path, quiet: bool) -> bool:
+    """Write the HTML report of the saved result; if that fails after training, say how to
+    render it from the result file later."""
+    from dflbench.fsio import atomic_write_text
+    from dflbench.report.formats.html import Html
+
+    try:
+        atomic_write_text(html, Html().report([(path.name, result)]))
+    except OSError as exc:
+        sys.stderr.write(f"dflbench: error: cannot write {html} ({exc.strerror or exc}); render it "
+                         f"later with: dflbench report {path} --html {html}\n")
+        return False
+    if not quiet:
+        err.print(f"wrote {html}", highlight=False)
+    return True
 
 
 def _summary(err, result, path: Path, code: int, quiet: bool) -> None:
@@ -193,17 +219,19 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _check_writable(path: Path) -> None:
-    """Fail before training if the result cannot be written (nothing computed would be lost)."""
+def _check_writable(path: Path, option: str = "--out") -> None:
+    """Fail before training if the result (or the report) cannot be written (nothing computed
+    would be lost)."""
     from dflbench.errors import ConfigError
     from dflbench.fsio import writable_folder
 
     if path.is_dir():
-        raise ConfigError(f"--out: '{path}' is a folder; give a file path such as {path}/result.json")
+        example = "report.html" if option == "--html" else "result.json"
+        raise ConfigError(f"{option}: '{path}' is a folder; give a file path such as {path}/{example}")
     try:
         writable_folder(path.parent)
     except OSError as exc:
-        raise ConfigError(f"--out: cannot write {path}: {_why(exc)}") from None
+        raise ConfigError(f"{option}: cannot write {path}: {_why(exc)}") from None
 
 
 def _cache(cache_dir: Path | None):

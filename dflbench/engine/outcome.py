@@ -1,5 +1,6 @@
 """What training produced, per model: test-set probabilities, how training ended, learned
-loss parameters with their trajectory (e.g. γ of the learnable Dual Focal Loss, epoch by epoch)."""
+loss parameters with their trajectory (e.g. γ of the learnable Dual Focal Loss, epoch by epoch),
+and each epoch's training loss (and validation score, with early stopping)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ class ModelOutcome:
     proba: np.ndarray | None  # test-set class probabilities (N_test, C); None if diverged
     learned: dict[str, dict[str, Any]] = field(default_factory=dict)
     error: str | None = None
+    #: Per epoch trained: ``loss`` (mean minibatch training loss) and, with early stopping,
+    #: ``validation`` (the monitored value) and ``monitor``.
+    history: dict[str, Any] = field(default_factory=dict)
 
 
 @torch.no_grad()
@@ -74,9 +78,44 @@ class LearnedParameters:
                 for final, steps in zip(self.current(), self.trajectory)]
 
 
+class EpochHistory:
+    """Each stacked model's training loss per epoch it trains (the mean of its minibatch losses)
+    and, with early stopping, its validation value in the monitor's own units (a validation loss
+    is recorded as a loss, not as the negated score early stopping maximises). Read after each
+    epoch; training never depends on it."""
+
+    def __init__(self, n_models: int, monitor: str | None) -> None:
+        self.monitor = monitor
+        self.loss: list[list[float]] = [[] for _ in range(n_models)]
+        self.validation: list[list[float]] = [[] for _ in range(n_models)]
+
+    def record(self, trained: Tensor, epoch_loss: Tensor, n_batches: int, score: Tensor | None) -> None:
+        """Append this epoch's values of the models that trained it (``trained``, (K,) bool)."""
+        losses = _shortest(epoch_loss.detach() / n_batches)
+        values = None
+        if score is not None:
+            values = _shortest(-score if self.monitor == "loss" else score)
+        for i in torch.nonzero(trained).flatten().tolist():
+            self.loss[i].append(losses[i])
+            if values is not None:
+                self.validation[i].append(values[i])
+
+    def outcomes(self) -> list[dict[str, Any]]:
+        if self.monitor is None:
+            return [{"loss": loss} for loss in self.loss]
+        return [{"loss": loss, "validation": val, "monitor": self.monitor}
+                for loss, val in zip(self.loss, self.validation)]
+
+
+def _shortest(values: Tensor) -> list[float]:
+    """float32 values as the floats of their shortest decimal form, which gives each float32 back
+    exactly: a result file holds 0.47208938, not the 17 digits of its float64 widening."""
+    return [float(str(v)) for v in values.detach().float().cpu().numpy()]
+
+
 def build_outcomes(treatments: Sequence[Treatment], seeds: Sequence[int], proba: np.ndarray,
                    stops: Sequence[StopRecord], learned: Sequence[dict[str, dict[str, Any]]],
-                   seconds: float) -> list[ModelOutcome]:
+                   seconds: float, history: Sequence[dict[str, Any]]) -> list[ModelOutcome]:
     """One outcome per stacked model, in the stack's (treatment, seed) order; ``seconds`` is the
     stack's training time, shared equally."""
     k = len(stops)
@@ -91,6 +130,7 @@ def build_outcomes(treatments: Sequence[Treatment], seeds: Sequence[int], proba:
             seconds=seconds / k, stack_size=k,
             proba=None if div else proba[i],
             learned=learned[i],
+            history=history[i],
             error=f"training loss became non-finite in epoch {div}" if div else None,
         ))
     return outcomes

@@ -19,7 +19,7 @@ from dflbench.augment import augment_batch
 from dflbench.config import ModelConfig, TrainConfig
 from dflbench.engine.inputs import TrainData, Treatment
 from dflbench.engine.optim import FlatOptimizer, FlatParameters
-from dflbench.engine.outcome import LearnedParameters, ModelOutcome, build_outcomes, predict_proba
+from dflbench.engine.outcome import EpochHistory, LearnedParameters, ModelOutcome, build_outcomes, predict_proba
 from dflbench.engine.parallel import Stopped
 from dflbench.engine.stopping import Stopping, validation_score
 from dflbench.losses import Loss
@@ -61,6 +61,8 @@ class Stack:
         validation = self._validation_rows()
         stopping = Stopping(self.flat, self.k, self.cfg.early_stopping if validation else None)
         learned = LearnedParameters(self.losses, self.slices)
+        history = EpochHistory(self.k, self.cfg.early_stopping.monitor if validation else None)
+        n_batches = -(-len(self.data.X_train) // self.cfg.batch_size)
         X = torch.as_tensor(self.data.X_train, device=self.device)
         y = torch.as_tensor(self.data.y_train, dtype=torch.long, device=self.device)
         # Each model's own minibatch order, as a model trained alone would draw it.
@@ -72,6 +74,7 @@ class Stack:
             epoch_loss = self._epoch(epoch, X, y, orders, stop, rows)
             learned.record(~stopping.frozen)
             score = self._validate(*validation) if validation else None
+            history.record(~stopping.frozen, epoch_loss, n_batches, score)
             if stopping.after_epoch(epoch, epoch_loss, score).any():
                 self.optimizer.freeze(stopping.frozen)
             if on_epoch is not None:
@@ -81,7 +84,8 @@ class Stack:
         stops = stopping.finish()
         seconds = time.perf_counter() - started
         proba = predict_proba(self.model, self.losses, self.slices, self.data.X_test, self.device)
-        return build_outcomes(self.treatments, self.seeds, proba, stops, learned.outcomes(), seconds)
+        return build_outcomes(self.treatments, self.seeds, proba, stops, learned.outcomes(), seconds,
+                              history.outcomes())
 
     def _epoch(self, epoch: int, X: Tensor, y: Tensor, orders: list[torch.Generator],
                stop: threading.Event | None, rows: Tensor | None = None) -> Tensor:

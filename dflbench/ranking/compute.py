@@ -148,3 +148,29 @@ def _favours_a(diff: np.ndarray) -> bool:
     nonzero = diff[diff != 0]
     ranks = rankdata(np.abs(nonzero))
     return bool(ranks[nonzero > 0].sum() >= ranks[nonzero < 0].sum())
+
+
+class _MeansGrid:
+    """A :class:`Grid` read from a matrix of means (one value per cell, as the HTML report has)."""
+
+    def __init__(self, matrix) -> None:  # matrix: dflbench.report.html_view.MeansMatrix
+        self.datasets, self.treatments = list(matrix.datasets), list(matrix.treatments)
+        self.values = {(d, t): v for d, row in zip(matrix.datasets, matrix.means)
+                       for t, v in zip(matrix.treatments, row)}
+
+    def cell(self, dataset: str, treatment: str, metric: str) -> CellStat:
+        v = self.values[(dataset, treatment)]
+        return CellStat(v, None, 0 if v is None else 1, 1)
+
+
+def rank_means(matrix, alpha: float = DEFAULT_ALPHA, rope: float = DEFAULT_ROPE):
+    """The HTML report's ranker (:data:`dflbench.report.html_view.Ranker`): average ranks, the
+    Nemenyi critical difference, the groups it cannot separate and the verdict for one metric,
+    computed exactly as ``dflbench rank`` does."""
+    from dflbench.report.html_view import RankSummary
+
+    with one_blas_thread():
+        ranked = rank_metric(_MeansGrid(matrix), matrix.metric, alpha, rope, None)  # type: ignore[arg-type]
+    note = "; ".join([*ranked.notes, *(f"{d}: {why}" for d, why in ranked.left_out.items())])
+    return RankSummary(ranked.average_ranks, ranked.critical_difference,
+                       tuple(tuple(g) for g in ranked.groups), " ".join(ranked.verdict), note)

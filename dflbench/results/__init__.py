@@ -14,9 +14,11 @@ from dflbench.results.io import (
 )
 from dflbench.results.model import (
     SCHEMA_VERSION,
+    Calibration,
     ClassMetrics,
     ClassSummary,
     DatasetInfo,
+    History,
     Learned,
     RunRecord,
     RunStatus,
@@ -29,8 +31,9 @@ from dflbench.results.model import (
 from dflbench.results.schema import MIGRATIONS, parse_result, schema
 
 __all__ = [
-    "MIGRATIONS", "SCHEMA_VERSION", "ClassMetrics", "ClassSummary", "DatasetInfo", "Learned",
-    "RunRecord", "RunStatus", "Stat", "SuiteResult", "SummaryRow", "TrainInfo", "Treatment",
+    "MIGRATIONS", "SCHEMA_VERSION", "Calibration", "ClassMetrics", "ClassSummary", "DatasetInfo",
+    "History", "Learned", "RunRecord", "RunStatus", "Stat", "SuiteResult", "SummaryRow", "TrainInfo",
+    "Treatment",
     "default_path", "dumps", "dumps_data", "environment", "finite", "load_result", "parse_result",
     "schema", "utc_now", "write_result",
 ]

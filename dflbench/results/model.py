@@ -2,8 +2,9 @@
 ``compare`` and every renderer (docs/results.md).
 
 Each class maps to one object of the result file (schema version :data:`SCHEMA_VERSION`);
-``to_dict`` writes it, ``from_dict`` reads a validated one. Later protocol additions (folds,
-tuning, confusion matrices, training history) are new optional fields, so older files still read.
+``to_dict`` writes it, ``from_dict`` reads a validated one. Later additions (a run's confusion
+matrix, calibration bins and training history; folds and tuning) are new optional fields, so older
+files still read.
 """
 
 from __future__ import annotations
@@ -87,6 +88,27 @@ class Learned:
 
 
 @dataclass(frozen=True)
+class History:
+    """Per epoch a model trained: its training loss (the mean of its minibatch losses; None where
+    it was not finite) and, with early stopping, its validation value for ``monitor`` (a macro-F1,
+    or a validation loss)."""
+
+    loss: tuple[float | None, ...] = ()
+    validation: tuple[float, ...] = ()
+    monitor: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"loss": list(self.loss)}
+        if self.monitor is not None:
+            out.update(validation=list(self.validation), monitor=self.monitor)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> History:
+        return cls(tuple(d.get("loss") or ()), tuple(d.get("validation") or ()), d.get("monitor"))
+
+
+@dataclass(frozen=True)
 class TrainInfo:
     """How one model was trained."""
 
@@ -96,6 +118,7 @@ class TrainInfo:
     best_epoch: int | None = None
     learned: dict[str, Learned] = field(default_factory=dict)
     resampled_counts: dict[str, int] | None = None
+    history: History | None = None  # absent from files written before dflbench 0.2
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -104,13 +127,35 @@ class TrainInfo:
                 out[key] = getattr(self, key)
         if self.learned:
             out["learned"] = {k: v.to_dict() for k, v in self.learned.items()}
+        if self.history is not None:
+            out["history"] = self.history.to_dict()
         return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainInfo:
         learned = {k: Learned.from_dict(v) for k, v in (d.get("learned") or {}).items()}
+        history = None if d.get("history") is None else History.from_dict(d["history"])
         return cls(d.get("epochs_run"), d.get("seconds"), d.get("stack_size"), d.get("best_epoch"),
-                   learned, d.get("resampled_counts"))
+                   learned, d.get("resampled_counts"), history)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A model's reliability bins on the test split (Guo et al., ICML 2017; the bins of its ECE,
+    :func:`dflbench.metrics.calibration_bins`): per equal-width bin of the maximum probability,
+    the number of test rows, their mean confidence and their accuracy (None for an empty bin)."""
+
+    count: tuple[int, ...]
+    confidence: tuple[float | None, ...]
+    accuracy: tuple[float | None, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"count": list(self.count), "confidence": list(self.confidence),
+                "accuracy": list(self.accuracy)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Calibration:
+        return cls(tuple(d["count"]), tuple(d["confidence"]), tuple(d["accuracy"]))
 
 
 @dataclass(frozen=True)
@@ -183,6 +228,10 @@ class RunRecord:
     fold: int = 0
     class_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     tuning: TuningRecord | None = None
+    #: Test-split counts, rows the true class, columns the predicted one (C × C); None when the
+    #: run has no metrics or its file predates them.
+    confusion: tuple[tuple[int, ...], ...] | None = None
+    calibration: Calibration | None = None
 
     @property
     def ok(self) -> bool:
@@ -201,17 +250,25 @@ class RunRecord:
             out["error"] = self.error
         if self.tuning is not None:
             out["tuning"] = self.tuning.to_dict()
+        if self.confusion is not None:
+            out["confusion"] = [list(row) for row in self.confusion]
+        if self.calibration is not None:
+            out["calibration"] = self.calibration.to_dict()
         return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunRecord:
         tuning = d.get("tuning")
+        confusion = d.get("confusion")
+        calibration = d.get("calibration")
         return cls(d["dataset"], Treatment.from_dict(d), d["seed"], RunStatus(d["status"]),
                    dict(d.get("metrics") or {}),
                    tuple(ClassMetrics.from_dict(c) for c in d.get("per_class") or ()),
                    TrainInfo.from_dict(d.get("train") or {}), d.get("error"),
                    d.get("repeat", 0), d.get("fold", 0), d.get("class_counts") or {},
-                   None if tuning is None else TuningRecord.from_dict(tuning))
+                   None if tuning is None else TuningRecord.from_dict(tuning),
+                   None if confusion is None else tuple(tuple(row) for row in confusion),
+                   None if calibration is None else Calibration.from_dict(calibration))
 
 
 @dataclass(frozen=True)

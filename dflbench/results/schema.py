@@ -95,6 +95,22 @@ def _check_counts(data: dict[str, Any], where: str) -> None:
                                       f"count for class {_short(sorted(missing)[0])}")
 
 
+def _check_diagnostics(data: dict[str, Any], where: str) -> None:
+    """A run's confusion matrix is C × C for its dataset's C classes; its calibration lists are
+    one entry per bin each."""
+    n_classes = {info["name"]: len(info["class_names"]) for info in data["datasets"]}
+    for i, run in enumerate(data["runs"]):
+        n = n_classes.get(run["dataset"])
+        matrix = run.get("confusion")
+        if matrix is not None and n is not None and (len(matrix) != n or any(len(r) != n for r in matrix)):
+            raise ResultFileError(f"{where}: result.runs[{i}].confusion: expected {n} × {n} counts "
+                                  f"(one row and column per class)")
+        bins = run.get("calibration")
+        if bins is not None and not len(bins["count"]) == len(bins["confidence"]) == len(bins["accuracy"]):
+            raise ResultFileError(f"{where}: result.runs[{i}].calibration: count, confidence and "
+                                  "accuracy must have one entry per bin each")
+
+
 def parse_result(data: Any, where: str = "<result>") -> SuiteResult:
     """Validate a decoded result (migrating older schema versions) into a :class:`SuiteResult`."""
     if not isinstance(data, dict) or "schema_version" not in data:
@@ -114,4 +130,5 @@ def parse_result(data: Any, where: str = "<result>") -> SuiteResult:
     if error is not None:
         raise ResultFileError(f"{where}: {_describe(error)}")
     _check_counts(data, where)
+    _check_diagnostics(data, where)
     return SuiteResult.from_dict(data)

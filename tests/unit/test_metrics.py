@@ -63,3 +63,35 @@ def test_ece_perfectly_calibrated_is_zero_and_overconfident_is_large():
     assert expected_calibration_error(np.eye(2)[y], y) == pytest.approx(0.0)
     wrong = np.eye(2)[1 - y] * 0.99 + 0.005
     assert expected_calibration_error(wrong, y) == pytest.approx(0.995)
+
+
+def test_confusion_counts_match_sklearn_and_keep_a_never_predicted_class(predictions):
+    from sklearn.metrics import confusion_matrix
+
+    from dflbench.metrics import confusion_counts
+
+    y, proba = predictions
+    assert confusion_counts(y, proba, 4) == confusion_matrix(y, proba.argmax(1)).tolist()
+    starved = confusion_counts(np.array([0, 0, 1, 2]), np.tile([0.6, 0.3, 0.1], (4, 1)), 3)
+    assert starved == [[2, 0, 0], [1, 0, 0], [1, 0, 0]]  # rows: true class; column 0: predicted
+
+
+def test_calibration_bins_are_the_bins_of_the_ece(predictions):
+    from dflbench.metrics import ECE_BINS, calibration_bins
+
+    y, proba = predictions
+    count, confidence, accuracy = calibration_bins(proba, y)
+    assert len(count) == len(confidence) == len(accuracy) == ECE_BINS and sum(count) == len(y)
+    edges = np.linspace(0, 1, ECE_BINS + 1)
+    for b, n in enumerate(count):
+        if n == 0:
+            assert confidence[b] is None and accuracy[b] is None
+        else:
+            assert edges[b] < confidence[b] <= edges[b + 1]
+    gaps = [n / len(y) * abs(a - c) for n, c, a in zip(count, confidence, accuracy) if n]
+    assert sum(gaps) == pytest.approx(expected_calibration_error(proba, y), abs=1e-12)
+    # Hand-computed: confidences 0.9, 0.9 (both right) and 0.6, 0.6 (one right).
+    proba = np.array([[0.9, 0.1], [0.9, 0.1], [0.6, 0.4], [0.4, 0.6]])
+    count, confidence, accuracy = calibration_bins(proba, np.array([0, 0, 1, 1]))
+    used = {b: (count[b], confidence[b], accuracy[b]) for b in range(ECE_BINS) if count[b]}
+    assert used == {8: (2, pytest.approx(0.6), 0.5), 13: (2, pytest.approx(0.9), 1.0)}

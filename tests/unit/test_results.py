@@ -58,6 +58,51 @@ def test_round_trip_file_to_model_to_file_is_lossless(tmp_path: Path):
     assert isinstance(again.runs[0].status, RunStatus) and isinstance(again, SuiteResult)
 
 
+def _with_diagnostics(data: dict) -> dict:
+    """``data`` with every ok run given the fields version 2 gained for the HTML report."""
+    n = {d["name"]: len(d["class_names"]) for d in data["datasets"]}
+    for run in data["runs"]:
+        if run["status"] == "ok":
+            c = n[run["dataset"]]
+            run["confusion"] = [[5 if i == j else 1 for j in range(c)] for i in range(c)]
+            run["calibration"] = {"count": [0, 3, 7], "confidence": [None, 0.5, 0.875],
+                                  "accuracy": [None, 0.25, 1.0]}
+            run["train"]["history"] = {"loss": [1.5, 0.75, None], "validation": [0.5, 0.625, 0.5],
+                                       "monitor": "macro_f1"}
+    return data
+
+
+def test_confusion_calibration_and_history_are_optional_and_round_trip(tmp_path: Path):
+    old = load_result(V1_FILE)
+    assert all(r.confusion is None and r.calibration is None and r.train.history is None
+               for r in old.runs)
+    data = _with_diagnostics(json.loads(dumps(old)))
+    jsonschema.validate(data, schema())
+    result = parse_result(data, "new.json")
+    run = result.runs[0]
+    assert run.confusion[0][:2] == (5, 1) and len(run.confusion) == len(run.per_class)
+    assert run.calibration.count == (0, 3, 7) and run.calibration.accuracy[0] is None
+    assert run.train.history.loss == (1.5, 0.75, None) and run.train.history.monitor == "macro_f1"
+    path = write_result(result, tmp_path / "r.json")
+    assert load_result(path) == result
+    assert json.loads(path.read_text())["runs"][0]["train"]["history"] == data["runs"][0]["train"]["history"]
+
+
+@pytest.mark.parametrize(("damage", "needle"), [
+    (lambda r: r["confusion"].pop(), "result.runs[0].confusion: expected 3 × 3 counts"),
+    (lambda r: r["confusion"][1].append(0), "result.runs[0].confusion: expected 3 × 3 counts"),
+    (lambda r: r["confusion"][0].__setitem__(0, -1), "result.runs[0].confusion[0][0]: -1 is invalid"),
+    (lambda r: r["calibration"]["accuracy"].pop(), "result.runs[0].calibration: count, confidence and"),
+    (lambda r: r["train"]["history"].pop("loss"), "result.runs[0].train.history: missing 'loss'"),
+])
+def test_a_damaged_diagnostic_is_one_short_line(damage, needle):
+    data = _with_diagnostics(json.loads(dumps(load_result(V1_FILE))))
+    damage(data["runs"][0])
+    with pytest.raises(ResultFileError) as err:
+        parse_result(data, "bad.json")
+    assert needle in str(err.value), str(err.value)
+
+
 def test_result_files_get_ordinary_permissions(tmp_path: Path):
     import os
 

@@ -14,7 +14,7 @@ import pytest
 from dflbench.cli import list_cmd
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("torch", "sklearn", "imblearn", "scipy", "pandas")
+HEAVY = ("torch", "sklearn", "imblearn", "scipy", "pandas", "matplotlib")
 
 _PROBE = """
 import contextlib, io, json, sys

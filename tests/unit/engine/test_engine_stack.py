@@ -25,6 +25,7 @@ def test_model_in_stack_equals_model_trained_alone():
             alone = train(data, [t], [seed], cfg)[0]
             inside = next(o for o in stacked if o.treatment == t.label and o.seed == seed)
             np.testing.assert_allclose(inside.proba, alone.proba, atol=1e-5)
+            assert inside.history["loss"] == pytest.approx(alone.history["loss"], rel=1e-5)
             if t.label == "learn":
                 assert inside.learned["gamma"]["trajectory"] == pytest.approx(
                     alone.learned["gamma"]["trajectory"], abs=1e-5)
@@ -79,8 +80,11 @@ def test_diverged_model_is_marked_and_the_others_finish(monkeypatch):
         if o.treatment == "boom":
             assert o.status == "diverged" and o.proba is None and "epoch 3" in o.error
             assert o.epochs_run == 3
+            # Its history stops at the epoch it diverged in, whose loss is not finite.
+            assert len(o.history["loss"]) == 3 and np.isnan(o.history["loss"][-1])
+            assert np.isfinite(o.history["loss"][:2]).all()
         else:
-            assert o.status == "ok" and o.epochs_run == 5
+            assert o.status == "ok" and o.epochs_run == 5 and len(o.history["loss"]) == 5
     np.testing.assert_allclose(out[0].proba, ce_alone[0].proba, atol=1e-5)
 
 
@@ -155,15 +159,20 @@ def _plain_loop(data, loss_name, seed, cfg, hidden=(16, 16)):
     opt = torch.optim.Adam(groups, lr=cfg.lr, fused=True)
     X, y = torch.as_tensor(data.X_train), torch.as_tensor(data.y_train)
     order = torch.Generator().manual_seed(seed)
+    epoch_losses = []
     for _ in range(cfg.epochs):
         perm = torch.randperm(len(X), generator=order)
+        batch_losses = []
         for start in range(0, len(X), cfg.batch_size):
             idx = perm[start:start + cfg.batch_size]
             opt.zero_grad()
-            loss(model(X[idx]), y[idx]).backward()
+            value = loss(model(X[idx]), y[idx])
+            value.backward()
             opt.step()
+            batch_losses.append(value.item())
+        epoch_losses.append(float(np.mean(batch_losses)))
     with torch.no_grad():
-        return loss.probabilities(model(torch.as_tensor(data.X_test))).double().numpy()
+        return loss.probabilities(model(torch.as_tensor(data.X_test))).double().numpy(), epoch_losses
 
 
 @pytest.mark.skipif(not hasattr(torch, "_fused_adam_"), reason="needs torch's fused Adam")
@@ -173,8 +182,10 @@ def test_engine_equals_a_plain_pytorch_loop():
     stacked = train(data, TREATMENTS, [0, 3], cfg)
     for o in stacked:
         loss = {t.label: t.loss for t in TREATMENTS}[o.treatment]
-        want = _plain_loop(data, loss, o.seed, cfg)
+        want, epoch_losses = _plain_loop(data, loss, o.seed, cfg)
         np.testing.assert_allclose(o.proba, want, atol=1e-4)
+        # The recorded training loss of each epoch is the mean of its minibatch losses.
+        assert o.history == {"loss": pytest.approx(epoch_losses, rel=1e-4)}
 
 
 def test_cosine_head_stack_equals_models_trained_alone():

@@ -114,6 +114,10 @@ def test_early_stopping_is_per_model_and_restores_best(epochs, patience):
     for o in stacked:
         assert 1 <= o.best_epoch <= o.epochs_run
         assert o.epochs_run - o.best_epoch <= patience or o.epochs_run == epochs
+        # One recorded value per epoch trained; the best epoch is the first with the top macro-F1.
+        assert len(o.history["loss"]) == len(o.history["validation"]) == o.epochs_run
+        assert o.history["monitor"] == "macro_f1"
+        assert o.best_epoch == 1 + int(np.argmax(o.history["validation"]))
         t = next(t for t in TREATMENTS if t.label == o.treatment)
         at_best, at_last = (train(data, [t], [o.seed], replace(cfg, epochs=e, early_stopping=None))[0]
                             for e in (o.best_epoch, o.epochs_run))
@@ -141,3 +145,7 @@ def test_early_stopping_on_validation_loss_ends_each_model_at_its_lowest_loss_ep
             for e in range(1, o.epochs_run + 1)]
         assert o.best_epoch == 1 + int(np.argmin(val_loss))
         assert o.epochs_run - o.best_epoch <= es.patience
+        # The history holds each epoch's validation loss as a loss (not the negated score).
+        assert o.history["monitor"] == "loss"
+        assert o.history["validation"] == pytest.approx(val_loss, rel=1e-4)
+        assert len(o.history["loss"]) == o.epochs_run

@@ -13,11 +13,10 @@ Same inits, same batch orders, so all give the same models up to float summation
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
+from _side_by_side import side_by_side
 
 from dflbench.config import ModelConfig, TrainConfig, parse_suite
 from dflbench.engine import Treatment, train_models
@@ -65,23 +64,15 @@ def main() -> None:
     approaches = {"sequential": sequential, "batched": batched}
     if available_cores() >= 2:
         approaches["batched, 2 threads"] = lambda: batched(workers=2)
-    times: dict[str, list[float]] = {name: [] for name in approaches}
-    f1: dict[str, float] = {}
-    batched()  # warm-up: first-call allocations and imports
-    for _ in range(args.repeats):
-        for name, fn in approaches.items():
-            start = time.perf_counter()
-            outcomes = fn()
-            times[name].append(time.perf_counter() - start)
-            f1[name] = macro_f1(outcomes)
+    walls, f1 = side_by_side(approaches, args.repeats, macro_f1)
     n_train = len(fold.data.y_train)
     print(f"CNN [16, 32] on digits-LT-10 ({n_train} training images 1x8x8), {len(LOSSES)} losses x "
           f"{len(SEEDS)} seeds = {len(LOSSES) * len(SEEDS)} models, {args.epochs} epochs, batch 64, "
           f"1 torch thread per engine thread; median of {args.repeats}")
     print(f"{'approach':<20} {'wall (s)':>9} {'vs sequential':>14} {'mean macro-F1':>14}")
-    base = statistics.median(times["sequential"])
+    base = walls["sequential"]
     for name in approaches:
-        wall = statistics.median(times[name])
+        wall = walls[name]
         print(f"{name:<20} {wall:9.2f} {base / wall:13.2f}x {f1[name]:14.4f}")
 
 

@@ -14,12 +14,11 @@ rows (TrainData.rows). Same inits, same batch orders: the same models.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from dataclasses import replace
 
 import numpy as np
 import torch
+from _side_by_side import side_by_side
 
 from dflbench.config import ModelConfig, TrainConfig, parse_suite
 from dflbench.engine import Treatment, train_models
@@ -71,23 +70,15 @@ def main() -> None:
                                               fold.minority)[0]["macro_f1"] for o in outcomes]))
 
     approaches = {"per seed": per_seed, "one stack": one_stack}
-    times: dict[str, list[float]] = {name: [] for name in approaches}
-    f1: dict[str, float] = {}
-    one_stack()  # warm-up
-    for _ in range(args.repeats):
-        for name, fn in approaches.items():
-            start = time.perf_counter()
-            outcomes = fn()
-            times[name].append(time.perf_counter() - start)
-            f1[name] = macro_f1(outcomes)
+    walls, f1 = side_by_side(approaches, args.repeats, macro_f1)
     n_models = len(LOSSES) * len(SEEDS)
     print(f"random_over on synthetic-5class ({n} resampled rows per seed), {len(LOSSES)} losses x "
           f"{len(SEEDS)} seeds = {n_models} models, {args.epochs} epochs, {args.workers} thread(s); "
           f"median of {args.repeats}")
     print(f"{'approach':<12} {'wall (s)':>9} {'models/s':>9} {'vs per seed':>12} {'mean macro-F1':>14}")
-    base = statistics.median(times["per seed"])
+    base = walls["per seed"]
     for name in approaches:
-        t = statistics.median(times[name])
+        t = walls[name]
         print(f"{name:<12} {t:>9.2f} {n_models / t:>9.2f} {base / t:>11.2f}x {f1[name]:>14.4f}")
 
 

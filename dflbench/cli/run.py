@@ -82,11 +82,7 @@ def run(
 
     created = utc_now()
     path = out or default_path(cfg.name, created)
-    _check_writable(path)
-    if html is not None:
-        _check_writable(html, "--html")
-        if html.resolve() == path.resolve():
-            raise ConfigError(f"--html: '{html}' is the --out path; give the report its own file")
+    _check_outputs(path, html)
     executor = make_executor(backend, jobs, scheduler)
     err = stderr_console()
     listener = None if quiet else _Listener(err)
@@ -219,10 +215,18 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _check_outputs(path: Path, html: Path | None) -> None:
+    """The result file and the HTML report can both be written, to different files."""
+    _check_writable(path)
+    if html is not None:
+        _check_writable(html, "--html")
+        if html.resolve() == path.resolve():
+            raise ConfigError(f"--html: '{html}' is the --out path; give the report its own file")
+
+
 def _check_writable(path: Path, option: str = "--out") -> None:
     """Fail before training if the result (or the report) cannot be written (nothing computed
     would be lost)."""
-    from dflbench.errors import ConfigError
     from dflbench.fsio import writable_folder
 
     if path.is_dir():

@@ -27,13 +27,14 @@ from dflbench.results.model import (
     SummaryRow,
     TrainInfo,
     Treatment,
+    TuningRecord,
 )
 from dflbench.results.schema import MIGRATIONS, parse_result, schema
 
 __all__ = [
     "MIGRATIONS", "SCHEMA_VERSION", "Calibration", "ClassMetrics", "ClassSummary", "DatasetInfo",
     "History", "Learned", "RunRecord", "RunStatus", "Stat", "SuiteResult", "SummaryRow", "TrainInfo",
-    "Treatment",
+    "Treatment", "TuningRecord",
     "default_path", "dumps", "dumps_data", "environment", "finite", "load_result", "parse_result",
     "schema", "utc_now", "write_result",
 ]

@@ -8,7 +8,7 @@ import json
 import re
 import subprocess
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from dflbench.results import (
     Stat,
     SummaryRow,
     Treatment,
+    TuningRecord,
     load_result,
     parse_result,
 )
@@ -224,7 +225,7 @@ def test_a_ranker_gives_the_rank_table_the_cd_diagram_and_the_verdict(result):
     matrix = means_matrices([result], ["macro_f1"])[0]
     for t, rank in _scipy_ranker(matrix).average_ranks.items():
         assert re.search(rf"<td>{t}</td><td class=\"num[ a-z]*\">(<strong>)?{rank:.2f}", cross)
-    without = _section(Html().suite(result), "cross-dataset")
+    without = _section(type("Unranked", (Html,), {"ranker": None})().suite(result), "cross-dataset")
     assert "<svg" not in without and "cross-dataset statistics" in without
 
 
@@ -301,16 +302,10 @@ def test_reliability_bins_are_pooled_over_runs_weighted_by_rows():
     assert rel.accuracy[1] == pytest.approx((2 * 0.5 + 6 * 1.0) / 8) and rel.accuracy[2] == 1.0
 
 
-@dataclass(frozen=True)
-class _TunedRun(RunRecord):
-    tuning: Any = None
-
-
 def test_a_tuned_treatment_gets_its_grid_chart_and_an_untuned_one_none(result):
     grid = [{"gamma": 1.0, "alpha": 0.25}, {"gamma": 2.0, "alpha": 0.25}, {"gamma": 3.0, "alpha": 0.25}]
-    runs = [r if r.label != "ce" else _TunedRun(**{**r.__dict__, "tuning": {
-        "grid": grid, "scores": [0.5, 0.7 + 0.01 * r.seed, 0.6], "chosen": grid[1],
-        "metric": "macro_f1"}}) for r in result.runs]
+    runs = [r if r.label != "ce" else replace(r, tuning=TuningRecord(
+        "macro_f1", tuple(grid), (0.5, 0.7 + 0.01 * r.seed, 0.6), grid[1])) for r in result.runs]
     tuned = replace(result, runs=runs)
     info = tuned.datasets[0]
     charts = dataset_charts(tuned, info, [r for r in tuned.summary if r.dataset == info.name])
@@ -345,9 +340,11 @@ def test_learning_curves_and_validation_come_from_the_history(result):
 
 
 def test_the_html_format_serves_show_and_refuses_comparisons():
+    from dflbench.report import check_format
+
     assert isinstance(renderer("html"), Html)
-    with pytest.raises(ConfigError, match="not comparisons"):
-        renderer("html").comparison(object())
+    with pytest.raises(ConfigError, match="--format html does not apply to compare"):
+        check_format("html", "comparison")
 
 
 def test_files_sharing_a_dataset_are_refused(result):

@@ -83,13 +83,11 @@ class Html(Renderer):
     #: Cross-dataset statistics: a :data:`~dflbench.report.html_view.Ranker` — the one
     #: ``dflbench rank`` uses. Without one the section shows only the per-dataset means.
     ranker: Ranker | None = staticmethod(rank_means)
+    #: The HTML report shows results (dflbench report, show, run), not comparisons or rankings.
+    draws = ("suite",)
 
     def suite(self, result: Any) -> str:
         return self.report([("", result)])
-
-    def comparison(self, comparison: Any) -> str:
-        raise ConfigError("--format html: the HTML report shows results (dflbench report, show, "
-                          "run), not comparisons (valid for compare: json, markdown, table)")
 
     def report(self, sources: Sequence[tuple[str, Any]]) -> str:
         """The page for one or more results (``(file name, result)``), whose datasets must be

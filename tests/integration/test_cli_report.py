@@ -68,7 +68,8 @@ def test_report_joins_files_with_distinct_datasets(cli, tiny_suite: Path, tmp_pa
     assert_one_line_error(cli("report", str(tmp_path / "none.json"), "--html", str(html)),
                           "no such result file")
     assert_one_line_error(cli("report", str(a), "--html", str(tmp_path)), "is a folder")
-    assert_one_line_error(cli("compare", str(a), str(a), "--format", "html"), "not comparisons")
+    assert_one_line_error(cli("compare", str(a), str(a), "--format", "html"),
+                          "--format html does not apply to compare", "valid: json, markdown, table")
 
 
 def test_an_unwritable_report_path_is_refused_before_any_training(cli, tiny_suite: Path,

@@ -86,13 +86,14 @@ def task_config(suite: Suite, entry: DatasetEntry, device: str, data: str = "") 
     """Everything a dataset task's result depends on; ``data`` is its :func:`data_digest`."""
     full = suite.to_dict()
     dataset = next(d for d in full["datasets"] if d["name"] == entry.name)
+    plugins = plugin_code(suite)
     return {
         "dflbench_version": __version__, "schema_version": SCHEMA_VERSION,
         "code": code_fingerprint(), "dataset": dataset, "data": data,
         "seeds": full["seeds"], "split_seed": full["split_seed"], "test_size": full["test_size"],
         "model": full["model"], "train": full["train"], "losses": full["losses"],
         **{k: full[k] for k in ("protocol", "tuning") if k in full},
-        **({"plugin_code": plugin_code(suite)} if plugin_code(suite) else {}),
+        **({"plugin_code": plugins} if plugins else {}),
         "device": device.split(":")[0],
     }
 

@@ -171,17 +171,21 @@ def _tuning(raw: dict[str, Any] | None, source: str) -> Tuning | None:
         return None
     reader = _Reader(raw, "tuning", source)
     validation = reader.take("validation", TUNING_RULES["validation"], 0.25)
-    metric = reader.take("metric", Rule(str, choices=tuple(_metrics_rule().items.choices)),
-                         "macro_f1")
+    metric = reader.take("metric", _metric_rule(), "macro_f1")
     budget = reader.take("budget", TUNING_RULES["budget"], None)
     reader.finish()
     return Tuning(validation, metric, budget)
 
 
-def _metrics_rule() -> Rule:
+def _metric_rule() -> Rule:
+    """One metric name (dflbench.metrics imports numpy only)."""
     from dflbench.metrics import METRICS
 
-    return Rule(list, items=choices(list(METRICS)), min_len=1)
+    return choices(list(METRICS))
+
+
+def _metrics_rule() -> Rule:
+    return Rule(list, items=_metric_rule(), min_len=1)
 
 
 def _seeds(top: _Reader) -> tuple[int, ...]:

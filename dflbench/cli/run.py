@@ -139,8 +139,9 @@ def _save(result, path: Path, cache) -> tuple[Path, bool]:
             continue
         sys.stderr.write(f"dflbench: error: {problem}; wrote the result to {fallback} instead\n")
         return fallback, False
+    kept = " (the finished datasets stay in the task cache)" if cache is not None else ""
     lost = DflbenchError(f"{problem}, nor beside the cache or in the temporary folder: the "
-                         "result is lost (finished datasets stay in the task cache)")
+                         f"result is lost{kept}")
     lost.exit_code = EXIT_FAILED
     raise lost
 

@@ -168,6 +168,22 @@ def test_when_beside_the_cache_fails_too_the_result_goes_to_the_temporary_folder
     assert load_result(fallback).complete
 
 
+def test_when_nothing_can_be_written_the_loss_is_one_line(cli, tmp_path: Path, monkeypatch):
+    import dflbench.results as results
+
+    def read_only(result, path):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(results, "write_result", read_only)
+    res = cli("run", "--suite", str(write_suite(tmp_path / "s.yaml", **FAST)), "-q", "--out",
+              str(tmp_path / "r.json"), "--cache-dir", str(tmp_path / "cache"))
+    assert res.code == 3 and "Traceback" not in res.err
+    assert res.err.strip() == (f"dflbench: error: cannot write {tmp_path}/r.json (Read-only file system), nor "
+                               "beside the cache or in the temporary folder: the result is lost (the finished "
+                               "datasets stay in the task cache)")
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 2
+
+
 # --- the data cannot support the suite ----------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from dflbench import __version__
 from dflbench.errors import ResultFileError
+from dflbench.params import short
 from dflbench.results.model import SCHEMA_VERSION, SuiteResult
 
 
@@ -56,10 +57,6 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
-def _short(value: Any, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
 
 def _where(path: Any) -> str:
     out = "result"
@@ -81,8 +78,8 @@ def _describe(error: Any) -> str:
         return f"{at}: expected {' or '.join(names)}, got {got}"
     if kind in ("enum", "const"):
         valid = expected if kind == "enum" else [expected]
-        return f"{at}: unknown value {_short(error.instance)} (valid: {', '.join(map(str, valid))})"
-    return f"{at}: {_short(error.instance)} is invalid ({kind} {_short(expected)})"
+        return f"{at}: unknown value {short(error.instance)} (valid: {', '.join(map(str, valid))})"
+    return f"{at}: {short(error.instance)} is invalid ({kind} {short(expected)})"
 
 
 def _check_counts(data: dict[str, Any], where: str) -> None:
@@ -92,7 +89,7 @@ def _check_counts(data: dict[str, Any], where: str) -> None:
             missing = set(info["class_names"]) - set(info["class_counts"][split])
             if missing:
                 raise ResultFileError(f"{where}: result.datasets[{i}].class_counts.{split}: no "
-                                      f"count for class {_short(sorted(missing)[0])}")
+                                      f"count for class {short(sorted(missing)[0])}")
 
 
 def _check_diagnostics(data: dict[str, Any], where: str) -> None:
@@ -117,7 +114,7 @@ def parse_result(data: Any, where: str = "<result>") -> SuiteResult:
         raise ResultFileError(f"{where}: not a dflbench result file (no schema_version)")
     version = data["schema_version"]
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ResultFileError(f"{where}: invalid schema_version {_short(version)}")
+        raise ResultFileError(f"{where}: invalid schema_version {short(version)}")
     if version > SCHEMA_VERSION:
         raise ResultFileError(
             f"{where}: written by a newer dflbench (schema_version {version}; this dflbench "

@@ -104,11 +104,8 @@ def plugin_code(suite: Suite) -> dict[str, str]:
     Plugins given as installed modules are keyed by their package's version instead."""
     from importlib.metadata import PackageNotFoundError, version
 
-    refs = [*suite.plugins, *(n.rpartition(":")[0] for n in (suite.model.name,
-                                                             *(lo.name for lo in suite.losses))
-                              if ":" in n)]
     out = {}
-    for ref in dict.fromkeys(refs):
+    for ref in suite.plugin_refs:
         path = Path(ref)
         if ref.endswith(".py") and path.is_file():
             out[ref] = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from dflbench.losses import Loss
+from dflbench.plugins import raised
 
 N, K = 12, 3
 
@@ -163,6 +164,5 @@ def run_checks(spec: str, params: dict[str, Any], n_classes: int) -> list[Check]
         try:
             results.append(check(make, n_classes))
         except Exception as exc:
-            results.append(Check(name, False, f"raised {type(exc).__name__}: "
-                                              f"{' '.join(str(exc).split())[:160]}"))
+            results.append(Check(name, False, f"raised {raised(exc)}"))
     return results

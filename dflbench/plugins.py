@@ -33,6 +33,11 @@ def is_spec(name: str) -> bool:
     return ":" in name
 
 
+def is_file(ref: str) -> bool:
+    """A plugin given as a ``.py`` file (or a path), not as an importable module name."""
+    return ref.endswith(".py") or "/" in ref or os.sep in ref
+
+
 def resolve_path(ref: str, base: Path | None) -> Path:
     """A plugin file's path: ``~`` expanded, relative paths taken from ``base`` (the suite's
     folder)."""
@@ -44,7 +49,7 @@ def resolve_path(ref: str, base: Path | None) -> Path:
 
 def load_module(ref: str, base: Path | None = None) -> ModuleType:
     """A plugin: a ``.py`` file (relative to ``base``) or an importable module name."""
-    if not (ref.endswith(".py") or "/" in ref or os.sep in ref):
+    if not is_file(ref):
         return _import(ref)
     path = resolve_path(ref, base)
     if path in _FILES:
@@ -63,7 +68,7 @@ def load_module(ref: str, base: Path | None = None) -> ModuleType:
         raise ConfigError(f"plugin {ref}: syntax error at line {exc.lineno}: {exc.msg}") from None
     except Exception as exc:  # user code: any error becomes one line
         del sys.modules[name]
-        raise ConfigError(f"plugin {ref}: importing it raised {_what(exc)}") from None
+        raise ConfigError(f"plugin {ref}: importing it raised {raised(exc)}") from None
     _FILES[path] = module
     return module
 
@@ -74,12 +79,13 @@ def _import(name: str) -> ModuleType:
     except ModuleNotFoundError as exc:
         if exc.name and name.startswith(exc.name):
             raise ConfigError(f"plugin {name}: no such module (nor a .py file)") from None
-        raise ConfigError(f"plugin {name}: importing it raised {_what(exc)}") from None
+        raise ConfigError(f"plugin {name}: importing it raised {raised(exc)}") from None
     except Exception as exc:
-        raise ConfigError(f"plugin {name}: importing it raised {_what(exc)}") from None
+        raise ConfigError(f"plugin {name}: importing it raised {raised(exc)}") from None
 
 
-def _what(exc: BaseException) -> str:
+def raised(exc: BaseException) -> str:
+    """What user code raised, on one short line: ``RuntimeError: boom``."""
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
@@ -112,7 +118,7 @@ def load_entry_points() -> dict[str, str]:
         try:
             ep.load()
         except Exception as exc:
-            raise ConfigError(f"plugin entry point '{ep.name}' ({ep.value}): {_what(exc)}") from None
+            raise ConfigError(f"plugin entry point '{ep.name}' ({ep.value}): {raised(exc)}") from None
         _ENTRY_POINTS[ep.name] = ep.value
     return dict(_ENTRY_POINTS)
 

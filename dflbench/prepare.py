@@ -19,6 +19,7 @@ import numpy as np
 
 from dflbench.config import DatasetEntry, Suite
 from dflbench.errors import ConfigError, DataError, DflbenchError, DflbenchWarning
+from dflbench.plugins import is_spec
 from dflbench.results.model import DatasetInfo
 
 if TYPE_CHECKING:
@@ -196,7 +197,7 @@ def check_losses(suite: Suite, task: PreparedTask) -> None:
         try:
             for counts_ in fit_counts:
                 loss = get_loss(lo.name, class_counts=list(counts_), **lo.params)
-                if ":" in lo.name:  # user code: its forward must run and stay finite
+                if is_spec(lo.name):  # user code: its forward must run and stay finite
                     _try_plugin_loss(loss, len(task.class_names))
                 if lo.sampler is not None:
                     check_counts(lo.sampler, lo.sampler_params, counts_, task.class_names)
@@ -211,13 +212,14 @@ def _try_plugin_loss(loss: Any, n_classes: int) -> None:
     ``forward`` is one line now, not a failed run after training."""
     import torch
 
+    from dflbench.plugins import raised
+
     logits = torch.randn(8, n_classes, generator=torch.Generator().manual_seed(0))
     targets = torch.arange(8) % n_classes
     try:
         value = loss.per_sample(logits, targets)
     except Exception as exc:  # user code
-        raise ConfigError(f"forward raised {type(exc).__name__}: "
-                          f"{' '.join(str(exc).split())[:160]}") from None
+        raise ConfigError(f"forward raised {raised(exc)}") from None
     if tuple(value.shape) != (8,):
         raise ConfigError(f"forward returned shape {tuple(value.shape)} for 8 samples; it must "
                           "return one loss per sample, shape (N,)")
@@ -254,13 +256,16 @@ def check_memory(suite: Suite, task: PreparedTask, device: str) -> None:
 
 
 def _try_plugin_model(model: Any, rows: np.ndarray, n_classes: int) -> None:
+    """One forward pass of a plugin model on two rows: an exception or logits of the wrong shape
+    is one line now, not a failed run after training."""
     import torch
+
+    from dflbench.plugins import raised
 
     try:
         logits = model(torch.as_tensor(rows)[None])
     except Exception as exc:  # user code
-        raise ConfigError(f"forward raised {type(exc).__name__}: "
-                          f"{' '.join(str(exc).split())[:160]}") from None
+        raise ConfigError(f"forward raised {raised(exc)}") from None
     if tuple(logits.shape) != (1, len(rows), n_classes):
         raise ConfigError(f"forward gave logits of shape {tuple(logits.shape[1:])} for "
                           f"{len(rows)} rows; expected ({len(rows)}, {n_classes})")
@@ -275,7 +280,7 @@ def check_model(suite: Suite, task: PreparedTask) -> None:
         model = build_model(suite.model.name, suite.model.params, n_models=1,
                             input_shape=data.X_train.shape[1:], n_classes=len(task.class_names),
                             seeds=[0])
-        if ":" in suite.model.name:  # user code: one forward pass on two rows, shape checked
+        if is_spec(suite.model.name):  # user code: one forward pass on two rows, shape checked
             _try_plugin_model(model, data.X_train[:2], len(task.class_names))
     except (DflbenchError, ValueError, TypeError) as exc:
         raise ConfigError(f"{suite.source}: model '{suite.model.name}' on dataset "

@@ -244,7 +244,7 @@ def execute_task(task: PreparedTask, suite: Suite, device: str,
     from dflbench.config.plugins import load_for
     from dflbench.engine import resolve_device
 
-    if suite.plugins or any(":" in lo.name for lo in suite.losses) or ":" in suite.model.name:
+    if suite.plugin_refs:
         load_for(suite)  # a worker process has not run the suite's plugins yet
     # One torch thread per worker thread (measured figures at dflbench.engine.STACK_PARTS).
     torch.set_num_threads(1)

@@ -10,35 +10,36 @@ from typing import Any
 
 from dflbench import catalog
 from dflbench.errors import ConfigError
-from dflbench.plugins import is_spec, load_entry_points, load_module, resolve_path
+from dflbench.plugins import is_file, is_spec, load_entry_points, load_module, resolve_path
 
 REGISTRIES = {"losses": ("dflbench.losses", "LOSSES"), "datasets": ("dflbench.datasets", "SOURCES"),
               "models": ("dflbench.models", "MODELS"), "samplers": ("dflbench.samplers", "SAMPLERS")}
-_LIVE: list[bool] = [False]
+_LIVE = False  # set once plugin code has run in this process
 
 
 def load(refs: list[str], folder: Path) -> tuple[str, ...]:
     """Load the installed entry points and the suite's plugins (files relative to ``folder``);
     returns each plugin as worker processes will load it again: an absolute path or a module."""
     if load_entry_points():
-        _LIVE[0] = True
+        use_registries()
     out = []
     for ref in refs:
         load_module(ref, folder)
-        out.append(str(resolve_path(ref, folder)) if ref.endswith(".py") or "/" in ref else ref)
-        _LIVE[0] = True
+        out.append(str(resolve_path(ref, folder)) if is_file(ref) else ref)
+        use_registries()
     return tuple(out)
 
 
 def use_registries() -> None:
     """From now on check names against the live registries (plugin code has registered some)."""
-    _LIVE[0] = True
+    global _LIVE
+    _LIVE = True
 
 
 def kind(name: str) -> Any:
     """What names of one kind are checked against: the catalog, or the live registry once any
     plugin code has been loaded (it may have registered entries the catalog does not list)."""
-    if not _LIVE[0]:
+    if not _LIVE:
         return catalog.kind(name)
     import importlib
 
@@ -49,7 +50,7 @@ def kind(name: str) -> Any:
 def absolute(spec: str, folder: Path) -> str:
     """``FILE.py:Class`` with the file's path made absolute (``package.module:Class`` as is)."""
     ref, _, attr = spec.rpartition(":")
-    if ref.endswith(".py") or "/" in ref:
+    if is_file(ref):
         return f"{resolve_path(ref, folder)}:{attr}"
     return spec
 
@@ -70,7 +71,7 @@ def register(kind_name: str, spec: str, folder: Path) -> str:
     else:
         raise ConfigError(f"'{spec}': a {kind_name[:-1]} cannot be named FILE.py:Class; "
                           "register it with dflbench's decorator in a plugin file")
-    _LIVE[0] = True
+    use_registries()
     return full
 
 

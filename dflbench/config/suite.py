@@ -173,6 +173,16 @@ class Suite:
         return record
 
     @property
+    def plugin_refs(self) -> tuple[str, ...]:
+        """Every piece of outside code the suite runs, in order: its ``plugins``, then the file or
+        module of each model or loss named ``FILE.py:Class`` / ``package.module:Class``."""
+        from dflbench.plugins import is_spec
+
+        names = (self.model.name, *(lo.name for lo in self.losses))
+        return tuple(dict.fromkeys([*self.plugins,
+                                    *(n.rpartition(":")[0] for n in names if is_spec(n))]))
+
+    @property
     def tuned(self) -> bool:
         return any(lo.tune for lo in self.losses)
 

@@ -24,6 +24,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from dflbench.errors import ConfigError
 from dflbench.losses._base import Loss
+from dflbench.plugins import raised
 
 
 def register(spec: str, base: Path | None = None) -> str:
@@ -73,8 +74,7 @@ class _StackedModules(Loss):
         try:
             modules = [user_cls(**kwargs) for _ in range(n_models or 1)]
         except Exception as exc:  # the user's constructor: its message, in one line
-            raise ConfigError(f"plugin {spec}: the constructor raised {type(exc).__name__}: "
-                              f"{' '.join(str(exc).split())[:200]}") from None
+            raise ConfigError(f"plugin {spec}: the constructor raised {raised(exc)}") from None
         self.stack = StackedState(modules)
         self.vmap_ok: bool | None = None
 

@@ -22,6 +22,7 @@ from torch.func import vmap
 
 from dflbench.errors import ConfigError
 from dflbench.losses._plugin import StackedState
+from dflbench.plugins import raised
 
 #: What dflbench passes a plugin model when its constructor accepts it.
 FROM_DATA = ("n_features", "n_classes", "input_shape")
@@ -83,8 +84,7 @@ class _StackedModel(nn.Module):
                 try:
                     modules.append(user_cls(**kwargs))
                 except Exception as exc:  # the user's constructor: its message, in one line
-                    raise ConfigError(f"plugin {spec}: the constructor raised {type(exc).__name__}: "
-                                      f"{' '.join(str(exc).split())[:200]}") from None
+                    raise ConfigError(f"plugin {spec}: the constructor raised {raised(exc)}") from None
         self.stack = StackedState(modules)
         self.vmap_ok: bool | None = None
 

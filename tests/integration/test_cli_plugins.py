@@ -29,7 +29,7 @@ def _registries_restored(monkeypatch):
     for registry in (LOSSES, SOURCES, MODELS):
         monkeypatch.setattr(registry, "_items", dict(registry._items))
         monkeypatch.setattr(registry, "_rules", dict(registry._rules))
-    monkeypatch.setattr(plugins, "_LIVE", [False])
+    monkeypatch.setattr(plugins, "_LIVE", False)
 
 
 def _suite(folder: Path, losses: str, extra: str = "") -> Path:

@@ -105,19 +105,20 @@ def _tune(task: PreparedTask, carve: Fold, suite: Suite, device: Any, advance: A
     assert suite.tuning is not None
     metric = suite.tuning.metric
     sign = 1.0 if METRICS[metric].higher_is_better else -1.0
-    grids = {lo.label: configurations(lo, suite.tuning, suite.split_seed)
-             for lo in suite.losses if lo.tune}
-    candidates = [configured(lo, config, f"{lo.label} [{config_text(config)}]")
-                  for lo in suite.losses if lo.tune for config in grids[lo.label]]
-    trained = _train_treatments(task, carve, suite, device, advance, candidates, workers)
+    tuned = [lo for lo in suite.losses if lo.tune]
+    grids = {lo.label: configurations(lo, suite.tuning, suite.split_seed) for lo in tuned}
+    candidates = {(lo.label, i): configured(lo, config, f"{lo.label} [{config_text(config)}]")
+                  for lo in tuned for i, config in enumerate(grids[lo.label])}
+    trained = _train_treatments(task, carve, suite, device, advance, list(candidates.values()),
+                                workers)
     chosen = {}
-    for lo in (lo for lo in suite.losses if lo.tune):
-        scores = [_mean_score(trained, f"{lo.label} [{config_text(c)}]", suite.seeds, metric)
-                  for c in grids[lo.label]]
-        ranked = [-np.inf if v is None else sign * v for v in scores]
-        best = grids[lo.label][int(np.argmax(ranked))]
+    for lo in tuned:
+        grid = grids[lo.label]
+        scores = [_mean_score(trained, candidates[(lo.label, i)].label, suite.seeds, metric)
+                  for i in range(len(grid))]
+        best = grid[int(np.argmax([-np.inf if v is None else sign * v for v in scores]))]
         chosen[lo.label] = (configured(lo, best),
-                            TuningRecord(metric, tuple(grids[lo.label]), tuple(scores), best))
+                            TuningRecord(metric, tuple(grid), tuple(scores), best))
     return chosen
 
 

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 #: engine, losses, models, samplers, metrics, and the records a task returns.
 FINGERPRINTED = ("augment.py", "datasets", "engine", "imbalance.py", "losses",
                  "metrics.py", "models", "params.py", "prepare.py", "preprocess.py", "registry.py",
-                 "results/model.py", "results/run_parts.py", "samplers.py", "task.py", "tuning.py")
+                 "results/model.py", "results/pictures.py", "results/run_parts.py", "samplers.py",
+                 "task.py", "tuning.py")
 
 
 def default_cache_dir() -> Path:

@@ -3,6 +3,11 @@
 scikit-learn and imbalanced-learn compute every metric they provide; per-class metrics always pass
 ``labels=`` and ``zero_division=0`` so a starved minority class never disappears or warns.
 ECE follows Guo et al. (ICML 2017): 15 equal-width bins on the maximum probability.
+
+For segmentation every labelled test pixel is a sample (:func:`pixels`): per-class F1 is the Dice
+coefficient, and the segmentation metrics (Long et al., "Fully convolutional networks for semantic
+segmentation", CVPR 2015: pixel accuracy, mean IoU, frequency-weighted IoU) come from
+scikit-learn's ``jaccard_score`` and ``accuracy_score``.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ class MetricInfo:
     title: str
     higher_is_better: bool
     description: str
+    segmentation: bool = False  # defined over the pixels of segmentation datasets only
 
 
 METRICS: dict[str, MetricInfo] = {
@@ -31,6 +37,14 @@ METRICS: dict[str, MetricInfo] = {
     "minority_recall": MetricInfo(
         "MinRecall", True, "recall of the class with the fewest training samples"
     ),
+    "mean_iou": MetricInfo("mIoU", True, "mean over classes of per-pixel IoU (Jaccard index)",
+                           segmentation=True),
+    "mean_dice": MetricInfo("mDice", True, "mean over classes of per-pixel Dice (F1)",
+                            segmentation=True),
+    "fw_iou": MetricInfo("fwIoU", True, "per-class IoU weighted by each class's test pixels",
+                         segmentation=True),
+    "pixel_accuracy": MetricInfo("PixAcc", True, "fraction of test pixels classified correctly",
+                                 segmentation=True),
 }
 
 ECE_BINS = 15
@@ -77,16 +91,29 @@ def confusion_counts(y_true: np.ndarray, proba: np.ndarray, n_classes: int) -> l
     return matrix.astype(int).tolist()
 
 
+def pixels(y_true: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks (N, H, W) and probabilities (N, H, W, C) as the labelled pixels' labels (M,) and
+    probabilities (M, C), ignored pixels (label -1) left out; labels (N,) pass unchanged."""
+    if y_true.ndim == 1:
+        return y_true, proba
+    flat = y_true.reshape(-1)
+    keep = flat >= 0
+    return flat[keep], proba.reshape(-1, proba.shape[-1])[keep]
+
+
 def compute_metrics(
     y_true: np.ndarray,
     proba: np.ndarray,
     class_names: tuple[str, ...] | list[str],
     minority: int,
+    segmentation: bool = False,
 ) -> tuple[dict[str, float], list[dict[str, Any]]]:
     """Overall metrics and per-class rows for one model.
 
     ``proba`` is (N, C) class probabilities; predictions are its argmax. ``minority`` is the label
-    with the fewest training samples (its recall is reported as ``minority_recall``).
+    with the fewest training samples (its recall is reported as ``minority_recall``). With
+    ``segmentation`` the rows are pixels (:func:`pixels`), and the segmentation metrics and each
+    class's IoU are added.
     """
     from imblearn.metrics import geometric_mean_score
     from sklearn.metrics import (
@@ -122,4 +149,25 @@ def compute_metrics(
         }
         for c in labels
     ]
+    if segmentation:
+        metrics.update(_segmentation_metrics(y_true, y_pred, labels, per_class))
     return {k: float(v) for k, v in metrics.items()}, per_class
+
+
+def _segmentation_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: list[int],
+                          per_class: list[dict[str, Any]]) -> dict[str, float]:
+    """Pixel accuracy, mean IoU, mean Dice and frequency-weighted IoU (whose weights are the
+    classes' shares of the test pixels: scikit-learn's support-weighted average); adds each
+    class's IoU to its row of ``per_class``."""
+    from sklearn.metrics import accuracy_score, jaccard_score
+
+    iou = jaccard_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+    for row, value in zip(per_class, iou):
+        row["iou"] = float(value)
+    return {
+        "pixel_accuracy": accuracy_score(y_true, y_pred),
+        "mean_iou": float(np.mean(iou)),
+        "mean_dice": float(np.mean([row["f1"] for row in per_class])),
+        "fw_iou": jaccard_score(y_true, y_pred, labels=labels, average="weighted",
+                                zero_division=0),
+    }

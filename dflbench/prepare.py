@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -41,6 +40,8 @@ class Fold:
     minority: int  # the label with the fewest fit rows
     class_counts: dict[str, dict[str, int]]  # train (after imbalance), test[, validation]
     tune: Fold | None = None
+    #: Segmentation: the sample test images shown in reports (:func:`_samples`).
+    samples: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,13 +58,31 @@ class PreparedTask:
 
 
 def counts(y: np.ndarray, class_names: Sequence[str]) -> dict[str, int]:
-    c = Counter(y.tolist())
-    return {name: int(c.get(i, 0)) for i, name in enumerate(class_names)}
+    """Samples per class of labels ``y`` (N,), or pixels per class of masks (N, H, W), ignored
+    pixels left out."""
+    labelled = y[y >= 0] if y.ndim > 1 else y
+    c = np.bincount(labelled.ravel(), minlength=len(class_names))
+    return {name: int(c[i]) for i, name in enumerate(class_names)}
 
 
 def take(X: Any, idx: np.ndarray) -> Any:
     """Rows ``idx`` of a DataFrame (renumbered) or an array."""
     return X.iloc[idx].reset_index(drop=True) if hasattr(X, "iloc") else X[idx]
+
+
+def targets(ds: Any, idx: np.ndarray) -> np.ndarray:
+    """What a model learns for rows ``idx``: their labels, or their masks for segmentation."""
+    return ds.y[idx] if ds.masks is None else ds.masks[idx]
+
+
+def _split_labels(ds: Any, least: int) -> np.ndarray:
+    """The labels splits are stratified on. A segmentation image's label is its rarest class
+    (its stratum); a stratum of fewer than ``least`` images joins the most common one, since
+    every image must still fall somewhere."""
+    if ds.masks is None:
+        return ds.y
+    sizes = np.bincount(ds.y)
+    return np.where(sizes[ds.y] < least, int(np.argmax(sizes)), ds.y)
 
 
 def splits(ds: Any, suite: Suite) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
@@ -73,72 +92,100 @@ def splits(ds: Any, suite: Suite) -> list[tuple[int, int, np.ndarray, np.ndarray
     from dflbench.datasets.split import cv_splits, stratified_split
 
     p, names = suite.protocol, ds.class_names
+    segmentation = ds.masks is not None
+    y = _split_labels(ds, p.folds if p.kind == "cv" else 2)
+    names = None if segmentation else names  # strata: a class may be no image's rarest
     if p.kind == "cv":
-        pairs = cv_splits(ds.y, p.folds, p.repeats, suite.split_seed, class_names=names)
+        pairs = cv_splits(y, p.folds, p.repeats, suite.split_seed, class_names=names)
         return [(i // p.folds, i % p.folds, tr, te) for i, (tr, te) in enumerate(pairs)]
     out = []
     for r in range(p.repeats):
-        train_idx, test_idx = stratified_split(ds.y, suite.test_size, suite.split_seed + r,
+        train_idx, test_idx = stratified_split(y, suite.test_size, suite.split_seed + r,
                                                class_names=names)
-        _check_test_split(ds, ds.y[test_idx], suite.test_size)
+        if not segmentation:
+            _check_test_split(ds, ds.y[test_idx], suite.test_size)
         out.append((r, 0, train_idx, test_idx))
     return out
 
 
-def _trainable(X_train: Any, y_train: np.ndarray, X_test: Any, y_test: np.ndarray, kind: str,
-               suite: Suite, names: Sequence[str], where: tuple[int, int]) -> Fold:
+def _trainable(ds: Any, train_idx: np.ndarray, test_idx: np.ndarray, suite: Suite,
+               where: tuple[int, int]) -> Fold:
     """Early-stopping carve of the training rows, then preprocessing fitted on the fit rows."""
     from dflbench.datasets.split import validation_split
     from dflbench.engine import TrainData
     from dflbench.preprocess import preprocessor_for
 
-    X_fit, y_fit, X_val, y_val = X_train, y_train, None, None
+    names, fit_idx, val_idx = ds.class_names, train_idx, None
     es = suite.train.early_stopping
     if es is not None:
-        fit_idx, val_idx = validation_split(y_train, es.validation, suite.split_seed)
-        X_fit, y_fit = take(X_train, fit_idx), y_train[fit_idx]
-        X_val, y_val = take(X_train, val_idx), y_train[val_idx]
-    pre = preprocessor_for(kind).fit(X_fit)
+        fit, val = validation_split(ds.y[train_idx], es.validation, suite.split_seed)
+        fit_idx, val_idx = train_idx[fit], train_idx[val]
+    pre = preprocessor_for(ds.kind).fit(take(ds.X, fit_idx))
+    y_fit, y_test = targets(ds, fit_idx), targets(ds, test_idx)
     fit_counts = tuple(counts(y_fit, names).values())
     if min(fit_counts) == 0:
         empty = [n for n, c in zip(names, fit_counts) if c == 0]
         raise ConfigError(f"class {', '.join(empty)} has no training samples left")
+    y_val = None if val_idx is None else targets(ds, val_idx)
     data = TrainData(
-        X_train=pre.transform(X_fit), y_train=y_fit.astype(np.int64),
-        X_val=None if X_val is None else pre.transform(X_val),
+        X_train=pre.transform(take(ds.X, fit_idx)), y_train=y_fit.astype(np.int64),
+        X_val=None if val_idx is None else pre.transform(take(ds.X, val_idx)),
         y_val=None if y_val is None else y_val.astype(np.int64),
-        X_test=pre.transform(X_test), n_classes=len(names),
+        X_test=pre.transform(take(ds.X, test_idx)), n_classes=len(names),
     )
-    split_counts = {"train": counts(y_train, names), "test": counts(y_test, names)}
+    split_counts = {"train": counts(targets(ds, train_idx), names), "test": counts(y_test, names)}
+    samples = None
+    if ds.masks is not None:
+        _check_test_pixels(split_counts["test"])
+        samples = _samples(ds, test_idx, fit_counts)
     if y_val is not None:
         split_counts["validation"] = counts(y_val, names)
     return Fold(where[0], where[1], data, y_test, fit_counts, int(np.argmin(fit_counts)),
-                split_counts)
+                split_counts, samples=samples)
+
+
+def _samples(ds: Any, test_idx: np.ndarray, fit_counts: Sequence[int]) -> dict[str, Any]:
+    """A few test images holding the most pixels of the rarest classes, with their masks, as a
+    result file stores them (:mod:`dflbench.results.pictures`)."""
+    from dflbench.results import pictures
+
+    positions = pictures.chosen(ds.masks[test_idx], np.argsort(fit_counts, kind="stable"))
+    shown = test_idx[positions]
+    return {"positions": positions,
+            "images": [pictures.encode(pictures.image_bytes(ds.X[i])) for i in shown],
+            "masks": [pictures.encode(pictures.mask_bytes(ds.masks[i])) for i in shown]}
 
 
 def _fold(ds: Any, spec: Any, suite: Suite, split: tuple[int, int, np.ndarray, np.ndarray]) -> Fold:
-    """Imbalance synthesis on one split's training rows, then the fold (and its tuning carve)."""
+    """Imbalance synthesis on one split's training rows (whole images, for segmentation), then
+    the fold (and its tuning carve)."""
     from dflbench.datasets.split import validation_split
     from dflbench.imbalance import apply_imbalance, shortfall
 
     repeat, fold, train_idx, test_idx = split
-    X_train, y_train = take(ds.X, train_idx), ds.y[train_idx]
     if spec is not None:
-        before = np.bincount(y_train, minlength=len(ds.class_names))
-        X_train, y_train = apply_imbalance(X_train, y_train, spec, suite.split_seed)
+        before = np.bincount(ds.y[train_idx], minlength=len(ds.class_names))
+        train_idx, y_train = apply_imbalance(train_idx, ds.y[train_idx], spec, suite.split_seed)
         missed = shortfall(spec, before, np.bincount(y_train, minlength=len(ds.class_names)))
         if missed is not None and (repeat, fold) == (0, 0):  # once per dataset, not per fold
             warnings.warn(DflbenchWarning(f"dataset '{ds.name}': {missed}"), stacklevel=2)
-    names = ds.class_names
-    main = _trainable(X_train, y_train, take(ds.X, test_idx), ds.y[test_idx], ds.kind, suite,
-                      names, (repeat, fold))
+    main = _trainable(ds, train_idx, test_idx, suite, (repeat, fold))
     if not suite.tuned:
         return main
     assert suite.tuning is not None
-    fit_idx, val_idx = validation_split(y_train, suite.tuning.validation, suite.split_seed)
-    tune = _trainable(take(X_train, fit_idx), y_train[fit_idx], take(X_train, val_idx),
-                      y_train[val_idx], ds.kind, suite, names, (repeat, fold))
-    return replace(main, tune=tune)
+    fit, val = validation_split(ds.y[train_idx], suite.tuning.validation, suite.split_seed)
+    return replace(main, tune=_trainable(ds, train_idx[fit], train_idx[val], suite,
+                                         (repeat, fold)))
+
+
+def _check_test_pixels(tested: dict[str, int]) -> None:
+    """Refuse a segmentation split whose test images hold no pixel of a class: its IoU and Dice
+    would be undefined."""
+    for name, n in tested.items():
+        if n == 0:
+            raise DataError(f"class '{name}' has no pixel in the test images, so its IoU and Dice "
+                            "would be undefined; give the dataset more images holding it or "
+                            "raise test_size")
 
 
 def _check_test_split(ds: Any, y_test: np.ndarray, test_size: float) -> None:
@@ -183,6 +230,7 @@ def _info(entry: DatasetEntry, ds: Any, spec: Any, folds: tuple[Fold, ...]) -> D
         kind=ds.kind, input_shape=tuple(int(v) for v in shape),
         splits=tuple({"repeat": f.repeat, "fold": f.fold, "class_counts": f.class_counts}
                      for f in folds) if len(folds) > 1 else (),
+        samples=first.samples,
     )
 
 
@@ -255,7 +303,7 @@ def check_memory(suite: Suite, task: PreparedTask, device: str) -> None:
             f"free on {device}; use a smaller model, or fewer losses or seeds")
 
 
-def _try_plugin_model(model: Any, rows: np.ndarray, n_classes: int) -> None:
+def _try_plugin_model(model: Any, rows: np.ndarray, n_classes: int, segmentation: bool) -> None:
     """One forward pass of a plugin model on two rows: an exception or logits of the wrong shape
     is one line now, not a failed run after training."""
     import torch
@@ -266,9 +314,11 @@ def _try_plugin_model(model: Any, rows: np.ndarray, n_classes: int) -> None:
         logits = model(torch.as_tensor(rows)[None])
     except Exception as exc:  # user code
         raise ConfigError(f"forward raised {raised(exc)}") from None
-    if tuple(logits.shape) != (1, len(rows), n_classes):
+    # A segmentation model gives logits per pixel, class last.
+    per_row = (*rows.shape[2:], n_classes) if segmentation else (n_classes,)
+    if tuple(logits.shape) != (1, len(rows), *per_row):
         raise ConfigError(f"forward gave logits of shape {tuple(logits.shape[1:])} for "
-                          f"{len(rows)} rows; expected ({len(rows)}, {n_classes})")
+                          f"{len(rows)} rows; expected {(len(rows), *per_row)}")
 
 
 def check_model(suite: Suite, task: PreparedTask) -> None:
@@ -281,7 +331,8 @@ def check_model(suite: Suite, task: PreparedTask) -> None:
                             input_shape=data.X_train.shape[1:], n_classes=len(task.class_names),
                             seeds=[0])
         if is_spec(suite.model.name):  # user code: one forward pass on two rows, shape checked
-            _try_plugin_model(model, data.X_train[:2], len(task.class_names))
+            _try_plugin_model(model, data.X_train[:2], len(task.class_names),
+                              task.info.kind == "segmentation")
     except (DflbenchError, ValueError, TypeError) as exc:
         raise ConfigError(f"{suite.source}: model '{suite.model.name}' on dataset "
                           f"'{task.entry.name}': {exc}") from None
@@ -292,10 +343,38 @@ def prepare(suite: Suite, device: str = "cpu") -> list[PreparedTask]:
     against ``device``'s): all input errors surface here."""
     tasks = [prepare_task(entry, suite) for entry in suite.datasets]
     for task in tasks:
+        check_task_kind(suite, task)
         check_losses(suite, task)
         check_memory(suite, task, device)
         check_model(suite, task)
-        if suite.train.augment.active and task.info.kind != "image":
-            raise ConfigError(f"{suite.source}: train.augment: dataset '{task.entry.name}' is "
-                              "tabular; shifts and flips apply to image datasets only")
     return tasks
+
+
+def check_task_kind(suite: Suite, task: PreparedTask) -> None:
+    """What a dataset's kind rules out: the model of the other task, shifts and flips on tables,
+    and, on segmentation masks, samplers (they draw whole rows) and augmentation (it would have
+    to move the masks too); segmentation metrics on datasets without masks."""
+    from dflbench.metrics import METRICS
+    from dflbench.models import task_of
+
+    kind, where = task.info.kind, f"{suite.source}: dataset '{task.entry.name}'"
+    segmentation = kind == "segmentation"
+    model_task = task_of(suite.model.name)
+    if (model_task == "segmentation") != segmentation:
+        need = "a segmentation model (unet)" if segmentation else f"a model for {kind} data"
+        raise ConfigError(f"{where} is a {kind} dataset but model '{suite.model.name}' is a "
+                          f"{model_task} model; use {need}")
+    if suite.train.augment.active and kind != "image":
+        raise ConfigError(f"{suite.source}: train.augment: dataset '{task.entry.name}' is "
+                          f"{kind}; shifts and flips apply to image classification datasets only")
+    if segmentation:
+        sampled = [lo.label for lo in suite.losses if lo.sampler is not None]
+        if sampled:
+            raise ConfigError(f"{where}: treatment '{sampled[0]}' has a sampler; samplers "
+                              "resample whole rows and do not apply to segmentation masks")
+    else:
+        named = [*suite.metrics, *([suite.tuning.metric] if suite.tuning else [])]
+        only = [m for m in named if METRICS[m].segmentation]
+        if only:
+            raise ConfigError(f"{where}: metric '{only[0]}' is measured over the pixels of "
+                              "segmentation datasets only; this dataset is " + kind)

@@ -151,5 +151,6 @@ class ImageStandardizer:
 
 
 def preprocessor_for(kind: str) -> Preprocessor | ImageStandardizer:
-    """The preprocessing that suits a dataset ``kind`` ("tabular" or "image")."""
-    return ImageStandardizer() if kind == "image" else Preprocessor()
+    """The preprocessing that suits a dataset ``kind`` ("tabular", or images: "image",
+    "segmentation")."""
+    return ImageStandardizer() if kind in ("image", "segmentation") else Preprocessor()

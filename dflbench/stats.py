@@ -36,7 +36,9 @@ def summarize_group(dataset: str, group: Sequence[RunRecord]) -> SummaryRow:
     if ok:
         metrics = {name: describe([r.metrics[name] for r in ok]) for name in ok[0].metrics}
         per_class = [ClassSummary(cls.label, _brief([r.per_class[c].recall for r in ok]),
-                                  _brief([r.per_class[c].f1 for r in ok]))
+                                  _brief([r.per_class[c].f1 for r in ok]),
+                                  None if cls.iou is None else
+                                  _brief([r.per_class[c].iou for r in ok]))
                      for c, cls in enumerate(ok[0].per_class)]
         learned = {name: _brief([r.train.learned[name].value for r in ok])
                    for name in ok[0].train.learned}

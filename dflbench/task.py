@@ -210,14 +210,27 @@ def _train(task: PreparedTask, fold: Fold, suite: Suite, device: Any, advance: A
     outcomes = train_models(data, treatments, seeds, counts, suite.model, suite.train, device,
                             on_epoch, workers)
     by_label = {lo.label: lo for lo in losses}
-    return {(out.treatment, out.seed): _scored(task, fold, by_label[out.treatment], out)
+    # A segmentation result shows its first split's sample images as the first seed predicts them.
+    shown = fold.samples is not None and (fold.repeat, fold.fold) == (0, 0)
+    return {(out.treatment, out.seed): _scored(task, fold, by_label[out.treatment], out,
+                                               shown and out.seed == suite.seeds[0])
             for out in outcomes}
 
 
-def _scored(task: PreparedTask, fold: Fold, lo: LossEntry, out: Any) -> RunRecord:
+def _predictions(fold: Fold, proba: np.ndarray) -> tuple[str, ...]:
+    """The predicted masks of the fold's sample images, encoded for the result file."""
+    from dflbench.results import pictures
+
+    assert fold.samples is not None
+    return tuple(pictures.encode(proba[i].argmax(axis=-1)) for i in fold.samples["positions"])
+
+
+def _scored(task: PreparedTask, fold: Fold, lo: LossEntry, out: Any,
+            show: bool = False) -> RunRecord:
     """A trained model's record: how training went and, unless it diverged, its test metrics,
-    confusion matrix and calibration bins."""
-    from dflbench.metrics import calibration_bins, compute_metrics, confusion_counts
+    confusion matrix and calibration bins (over labelled pixels, for segmentation), and with
+    ``show`` its predictions of the fold's sample images."""
+    from dflbench.metrics import calibration_bins, compute_metrics, confusion_counts, pixels
     from dflbench.results.model import Calibration, History
 
     learned = {name: Learned(v["value"], tuple(v["trajectory"])) for name, v in out.learned.items()}
@@ -225,15 +238,19 @@ def _scored(task: PreparedTask, fold: Fold, lo: LossEntry, out: Any) -> RunRecor
                       out.history.get("monitor"))
     train = TrainInfo(out.epochs_run, out.seconds, out.stack_size, out.best_epoch, learned,
                       history=history)
-    metrics, per_class, confusion, calibration = {}, (), None, None
+    metrics, per_class, confusion, calibration, predictions = {}, (), None, None, ()
     if out.proba is not None:
-        metrics, rows = compute_metrics(fold.y_test, out.proba, task.class_names, fold.minority)
+        y, proba = pixels(fold.y_test, out.proba)
+        metrics, rows = compute_metrics(y, proba, task.class_names, fold.minority,
+                                        segmentation=task.info.kind == "segmentation")
         per_class = tuple(ClassMetrics(**row) for row in rows)
-        confusion = tuple(map(tuple, confusion_counts(fold.y_test, out.proba, len(task.class_names))))
-        calibration = Calibration(*map(tuple, calibration_bins(out.proba, fold.y_test)))
+        confusion = tuple(map(tuple, confusion_counts(y, proba, len(task.class_names))))
+        calibration = Calibration(*map(tuple, calibration_bins(proba, y)))
+        if show:
+            predictions = _predictions(fold, out.proba)
     return _record(task, fold, lo, out.seed, status=RunStatus(out.status), train=train,
                    metrics=metrics, per_class=per_class, error=out.error, confusion=confusion,
-                   calibration=calibration)
+                   calibration=calibration, predictions=predictions)
 
 
 def execute_task(task: PreparedTask, suite: Suite, device: str,

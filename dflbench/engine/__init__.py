@@ -14,6 +14,7 @@ One module per concern:
 - ``stopping``: per-model divergence, early stopping and restore-best
   (:class:`~dflbench.engine.stopping.Stopping`);
 - ``outcome``: test-set probabilities and the per-model :class:`ModelOutcome`;
+- ``pixels``: segmentation's per-pixel rows and its ignored pixels;
 - ``parallel``: the :data:`STACK_PARTS` sub-stacks of a stack, trained at once in threads;
 - ``train``: the entry point, :func:`train_models`.
 
@@ -33,7 +34,9 @@ What makes it fast (measured on a 2-core machine; docs/engine.md and benchmarks/
   applies it; the CLI and the executors' worker processes do (:mod:`dflbench.settings`).
 
 Inputs may be tables (N, F) or images (N, C, H, W): each model's minibatch is gathered along the
-first axis into (K, B, ...). What remains per step is the batched matmuls (over half of it) and
+first axis into (K, B, ...). Targets are labels (N,) or, for segmentation, masks (N, H, W) whose
+pixels are the losses' rows (``pixels``: per-pixel logits (K, B, H, W, C) become (K, B·H·W, C),
+ignored pixels masked out). What remains per step is the batched matmuls (over half of it) and
 many small operations (the losses', the ReLUs', the optimizer's), each costing a few microseconds
 whatever its size.
 """

@@ -28,7 +28,9 @@ class ModelOutcome:
     best_epoch: int | None
     seconds: float
     stack_size: int
-    proba: np.ndarray | None  # test-set class probabilities (N_test, C); None if diverged
+    #: Test-set class probabilities (N_test, C), per pixel (N_test, H, W, C) for segmentation;
+    #: None if diverged.
+    proba: np.ndarray | None
     learned: dict[str, dict[str, Any]] = field(default_factory=dict)
     error: str | None = None
     #: Per epoch trained: ``loss`` (mean minibatch training loss) and, with early stopping,
@@ -39,8 +41,9 @@ class ModelOutcome:
 @torch.no_grad()
 def predict_proba(model: torch.nn.Module, losses: Sequence[Loss], slices: Sequence[slice],
                   X_test: np.ndarray, device: torch.device) -> np.ndarray:
-    """Every stacked model's class probabilities on the test rows, (K, N_test, C) float64; each
-    loss turns its models' logits into probabilities its own way (e.g. LDAM's scaled softmax)."""
+    """Every stacked model's class probabilities on the test rows, (K, N_test, C) float64 (per
+    pixel, (K, N_test, H, W, C), for a segmentation model); each loss turns its models' logits
+    into probabilities its own way (e.g. LDAM's scaled softmax)."""
     model.eval()
     Xt = torch.as_tensor(X_test, device=device)
     logits = model(Xt.unsqueeze(0).expand(slices[-1].stop, *Xt.shape))

@@ -21,6 +21,7 @@ from dflbench.engine.inputs import TrainData, Treatment
 from dflbench.engine.optim import FlatOptimizer, FlatParameters
 from dflbench.engine.outcome import EpochHistory, LearnedParameters, ModelOutcome, build_outcomes, predict_proba
 from dflbench.engine.parallel import Stopped
+from dflbench.engine.pixels import as_rows, scored_pixels
 from dflbench.engine.stopping import Stopping, validation_score
 from dflbench.losses import Loss
 from dflbench.losses._base import Softmax
@@ -100,7 +101,7 @@ class Stack:
         perms = torch.stack([torch.randperm(n, generator=g) for g in orders]).to(self.device)
         if rows is not None:
             perms = rows.gather(1, perms)  # a model's i-th row is X[rows[i]], as if alone
-        targets = y[perms]  # (K, n): every model's targets in its own order
+        targets = y[perms]  # (K, n[, H, W]): every model's targets (or masks) in its own order
         epoch_loss = torch.zeros(k, device=self.device)
         for start in range(0, n, cfg.batch_size):
             if stop is not None and stop.is_set():
@@ -113,34 +114,40 @@ class Stack:
         return epoch_loss
 
     def _step(self, xb: Tensor, targets: Tensor) -> Tensor:
-        """One optimizer step on minibatch (K, B, ...) with targets (K, B); returns losses (K,)."""
+        """One optimizer step on minibatch (K, B, ...) with targets (K, B), or masks (K, B, H, W)
+        for segmentation; returns losses (K,)."""
         flat = self.flat
         flat.zero_grad()
         if self.forward_backward is not None:
             per_model = self.forward_backward(xb, lambda z: self._loss_grad(z, targets))
         else:
             logits = self.model(xb)
-            per_model, grad = self._loss_grad(logits.detach(), targets)
-            logits.backward(grad)
+            # A segmentation model's pixels are the losses' rows: (K, B·H·W, C), a view.
+            rows, row_targets, mask = as_rows(logits.detach(), targets)
+            per_model, grad = self._loss_grad(rows, row_targets, mask)
+            logits.backward(grad.view_as(logits))
         flat.check_grads()
         self.optimizer.step()
         return per_model
 
-    def _loss_grad(self, logits: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
+    def _loss_grad(self, logits: Tensor, targets: Tensor,
+                   mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Per-model losses (K,) and the gradient of their sum w.r.t. the (K, B, C) logits; the
         loss parameters' gradients are accumulated too. Each loss uses its closed form when it
-        has one (a few fused operations instead of an autograd graph), else autograd."""
+        has one (a few fused operations instead of an autograd graph), else autograd. ``mask``
+        (K, B), when given, drops the rows it marks False (ignored pixels)."""
         softmax = Softmax.of(logits, targets)  # shared: computed once for the whole stack
         if len(self.losses) == 1:
-            return self.losses[0].loss_and_grad(logits, targets, softmax)
+            return self.losses[0].loss_and_grad(logits, targets, softmax, mask=mask)
         grad = torch.empty_like(logits)  # in the logits' layout (class-major for StackedMLP)
-        values = [loss.loss_and_grad(logits[sl], targets[sl], softmax.rows(sl), out=grad[sl])[0]
+        values = [loss.loss_and_grad(logits[sl], targets[sl], softmax.rows(sl), out=grad[sl],
+                                     mask=None if mask is None else mask[sl])[0]
                   for loss, sl in zip(self.losses, self.slices)]
         return torch.cat(values), grad
 
     def _validation_rows(self) -> tuple[Tensor, Tensor] | None:
-        """The validation rows, repeated for every model (K, N, ...), and their targets (N,);
-        None without early stopping or without rows to validate on."""
+        """The validation rows, repeated for every model (K, N, ...), and their targets (N,), or
+        masks (N, H, W); None without early stopping or without rows to validate on."""
         X_val, y_val = self.data.X_val, self.data.y_val
         if self.cfg.early_stopping is None or X_val is None or len(X_val) == 0:
             return None
@@ -153,7 +160,8 @@ class Stack:
         """Per-model validation score, higher is better."""
         assert self.cfg.early_stopping is not None
         self.model.eval()
-        return validation_score(self.cfg.early_stopping.monitor, self.model(Xv), yv,
+        logits, targets = scored_pixels(self.model(Xv), yv)  # rows, or counted pixels
+        return validation_score(self.cfg.early_stopping.monitor, logits, targets,
                                 self.data.n_classes, self._losses)
 
     def _losses(self, logits: Tensor, targets: Tensor) -> Tensor:

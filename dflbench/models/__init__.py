@@ -39,7 +39,8 @@ from dflbench.registry import Registry
 
 MODELS: Registry[type[nn.Module]] = Registry("model")
 
-__all__ = ["HEADS", "MODELS", "RESERVED", "StackedCNN", "StackedMLP", "build_model", "footprint"]
+__all__ = ["HEADS", "MODELS", "RESERVED", "StackedCNN", "StackedMLP", "build_model", "footprint",
+           "task_of"]
 
 
 def build_model(name: str, params: Mapping[str, Any], *, n_models: int, input_shape: Sequence[int],
@@ -63,6 +64,12 @@ def footprint(name: str, params: Mapping[str, Any], *, input_shape: Sequence[int
         return None
     return describe(input_shape=tuple(int(v) for v in input_shape), n_classes=n_classes,
                     **dict(params))
+
+
+def task_of(name: str) -> str:
+    """The task model ``name`` serves: its class's ``task`` attribute ("segmentation" for models
+    giving per-pixel logits), "classification" for a model without one."""
+    return getattr(MODELS.get(name), "task", "classification")
 
 
 def _discover() -> None:

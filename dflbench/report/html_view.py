@@ -81,6 +81,21 @@ class Tuning:
     metric: str = ""
 
 
+@dataclass(frozen=True)
+class Samples:
+    """Segmentation: a few test images of the first split with their true masks and, per
+    treatment, the masks its first seed's model predicted (encoded as the result file holds
+    them, :mod:`dflbench.results.pictures`); ``absent`` lists treatments without predictions
+    (their run diverged or failed)."""
+
+    image_shape: tuple[int, ...]
+    classes: list[str]
+    images: list[str]
+    truth: list[str]
+    predicted: list[tuple[str, list[str]]]
+    absent: list[str] = field(default_factory=list)
+
+
 @dataclass
 class DatasetCharts:
     name: str
@@ -94,6 +109,7 @@ class DatasetCharts:
     learned: dict[str, list[Curves]]  # parameter name → one Curves per treatment that learns it
     tuning: list[Tuning]
     missing: list[str]
+    samples: Samples | None = None
 
 
 @dataclass(frozen=True)
@@ -159,9 +175,23 @@ def dataset_charts(result: SuiteResult, info: DatasetInfo, rows: list[SummaryRow
     charts = DatasetCharts(
         info.name, [row.label for row in rows], _class_bars(info, rows, order), confusion,
         reliability, [c for c in loss if c.runs], [c for c in validation if c.runs], monitor,
-        _learned(by_label), tuning, [])
+        _learned(by_label), tuning, [], _samples(info, by_label))
     charts.missing = _missing(charts, any(r.ok for r in runs))
     return charts
+
+
+def _samples(info: DatasetInfo, by_label: dict[str, list[RunRecord]]) -> Samples | None:
+    if info.samples is None:
+        return None
+    predicted, absent = [], []
+    for label, group in by_label.items():
+        shown = next((r.predictions for r in group if r.predictions), ())
+        if shown:
+            predicted.append((label, list(shown)))
+        else:
+            absent.append(label)
+    return Samples(info.input_shape, list(info.class_names), list(info.samples["images"]),
+                   list(info.samples["masks"]), predicted, absent)
 
 
 def _missing(charts: DatasetCharts, any_ok: bool) -> list[str]:

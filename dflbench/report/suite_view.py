@@ -9,7 +9,7 @@ from typing import Any
 
 from dflbench.metrics import METRICS
 from dflbench.ranking import Ranking, rank_results
-from dflbench.report.cells import Cell, TableView, fmt_mean_std, mark_column, plural
+from dflbench.report.cells import Cell, TableView, fmt_mean_std, mark_best, mark_column, plural
 from dflbench.report.rank_view import VerdictView, verdict_view
 from dflbench.results.model import DatasetInfo, RunRecord, Stat, SuiteResult, SummaryRow
 
@@ -54,6 +54,8 @@ def protocol_text(record: dict[str, Any], n_seeds: int) -> str:
 
 
 def dataset_header(info: DatasetInfo) -> str:
+    if info.kind == "segmentation":
+        return _pixels_header(info)
     counts = info.class_counts
     n_train, n_test = sum(counts["train"].values()), sum(counts["test"].values())
     first = f"split 1 of {len(info.splits)}: " if info.splits else ""
@@ -68,6 +70,23 @@ def dataset_header(info: DatasetInfo) -> str:
         f"test {n_test} · train imbalance ratio {info.imbalance_ratio:.1f}{how} · "
         f"minority class '{info.minority_class}'"
     )
+
+
+def _pixels_header(info: DatasetInfo) -> str:
+    """A segmentation dataset's header: images, and the labelled pixels of each split."""
+    counts = info.class_counts
+    n_train, n_test = sum(counts["train"].values()), sum(counts["test"].values())
+    first = f"split 1 of {len(info.splits)}: " if info.splits else ""
+    shape = "×".join(str(v) for v in info.input_shape)
+    how = ""
+    if info.imbalance:
+        items = sorted(info.imbalance.items(), key=lambda kv: (kv[0] != "profile", kv[0]))
+        how = ", synthesized (images dropped by their rarest class): " + ", ".join(
+            f"{k} {v}" for k, v in items)
+    return (f"{info.description or info.source} · {info.n_samples} images {shape}, "
+            f"{info.n_classes} classes · {first}labelled pixels: train {n_train:,} / test "
+            f"{n_test:,} · train pixel imbalance ratio {info.imbalance_ratio:.1f}{how} · "
+            f"rarest class '{info.minority_class}'")
 
 
 def shown_metrics(result: SuiteResult) -> list[str]:
@@ -124,6 +143,8 @@ def _summary_table(info: DatasetInfo, rows: list[SummaryRow], metrics: list[str]
 def _per_class_table(info: DatasetInfo, rows: list[SummaryRow]) -> TableView:
     """Recall / F1 per (treatment, class), best F1 per class marked; classes become rows when
     there are many of them (10 digits, 100 image folders) and columns otherwise."""
+    if info.kind == "segmentation":
+        return _pixel_class_table(info, rows)
     classes = info.class_names
     train, test = info.class_counts["train"], info.class_counts["test"]
     by_row = [{pc.label: pc for pc in r.per_class} for r in rows]
@@ -140,6 +161,32 @@ def _per_class_table(info: DatasetInfo, rows: list[SummaryRow]) -> TableView:
         return TableView(title, columns, table, caption)
     columns = ["Loss", *[f"{c} (train {train[c]}/test {test[c]})" for c in classes]]
     return TableView(title, columns, [[Cell(r.label), *cells[t]] for t, r in enumerate(rows)], caption)
+
+
+def _pixel_class_table(info: DatasetInfo, rows: list[SummaryRow]) -> TableView:
+    """IoU / Dice / recall per (class, treatment), classes as rows with their share of the
+    training pixels, best IoU per class marked."""
+    train = info.class_counts["train"]
+    total = sum(train.values()) or 1
+    by_row = [{pc.label: pc for pc in r.per_class} for r in rows]
+    table = []
+    for c in info.class_names:
+        found = [by.get(c) for by in by_row]
+        cells = [_pixel_cell(pc) for pc in found]
+        iou = [None if pc is None or pc.iou is None else pc.iou.mean for pc in found]
+        for cell, best in zip(cells, mark_best(iou, True, CLASS_DIGITS)):
+            cell.best = best
+        table.append([Cell(f"{c} ({100 * train[c] / total:.2g} %)"), *cells])
+    return TableView(f"{info.name}: per-class IoU / Dice / recall over pixels (mean over runs)",
+                     ["Class (train pixels)", *[r.label for r in rows]], table,
+                     "best IoU per class marked (* or bold)")
+
+
+def _pixel_cell(pc: object) -> Cell:
+    iou, dice, recall = (getattr(getattr(pc, k, None), "mean", None) for k in ("iou", "f1", "recall"))
+    if iou is None or dice is None or recall is None:
+        return Cell("—")
+    return Cell(f"{iou:.{CLASS_DIGITS}f} / {dice:.{CLASS_DIGITS}f} / {recall:.{CLASS_DIGITS}f}")
 
 
 def _class_cell(pc: object) -> Cell:

@@ -66,15 +66,19 @@ class ClassMetrics:
     support: int
     precision: float
     recall: float
-    f1: float
+    f1: float  # over pixels, the Dice coefficient
+    iou: float | None = None  # segmentation only
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "support": self.support, "precision": self.precision,
-                "recall": self.recall, "f1": self.f1}
+        out = {"label": self.label, "support": self.support, "precision": self.precision,
+               "recall": self.recall, "f1": self.f1}
+        if self.iou is not None:
+            out["iou"] = self.iou
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ClassMetrics:
-        return cls(d["label"], d["support"], d["precision"], d["recall"], d["f1"])
+        return cls(d["label"], d["support"], d["precision"], d["recall"], d["f1"], d.get("iou"))
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,9 @@ class RunRecord:
     #: run has no metrics or its file predates them.
     confusion: tuple[tuple[int, ...], ...] | None = None
     calibration: Calibration | None = None
+    #: Segmentation, first split and first seed: the predicted mask of each of the dataset's
+    #: sample images (:attr:`DatasetInfo.samples`), encoded by :mod:`dflbench.results.pictures`.
+    predictions: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -154,6 +161,8 @@ class RunRecord:
             out["confusion"] = [list(row) for row in self.confusion]
         if self.calibration is not None:
             out["calibration"] = self.calibration.to_dict()
+        if self.predictions:
+            out["predictions"] = list(self.predictions)
         return out
 
     @classmethod
@@ -168,7 +177,8 @@ class RunRecord:
                    d.get("repeat", 0), d.get("fold", 0), d.get("class_counts") or {},
                    None if tuning is None else TuningRecord.from_dict(tuning),
                    None if confusion is None else tuple(tuple(row) for row in confusion),
-                   None if calibration is None else Calibration.from_dict(calibration))
+                   None if calibration is None else Calibration.from_dict(calibration),
+                   tuple(d.get("predictions") or ()))
 
 
 @dataclass(frozen=True)
@@ -191,6 +201,9 @@ class DatasetInfo:
     #: With several splits (repeats, folds): each one's ``{repeat, fold, class_counts}``;
     #: ``class_counts`` above are the first split's.
     splits: tuple[dict[str, Any], ...] = ()
+    #: Segmentation: a few test images of the first split with their masks, shown beside each
+    #: treatment's prediction (``positions``, ``images``, ``masks``; :mod:`dflbench.results.pictures`).
+    samples: dict[str, Any] | None = None
 
     _KEYS = ("name", "source", "description", "n_samples", "n_features", "n_classes",
              "imbalance_ratio", "minority_class", "imbalance", "kind")
@@ -201,6 +214,8 @@ class DatasetInfo:
                    input_shape=list(self.input_shape))
         if self.splits:
             out["splits"] = list(self.splits)
+        if self.samples is not None:
+            out["samples"] = self.samples
         return out
 
     @classmethod
@@ -208,7 +223,7 @@ class DatasetInfo:
         return cls(**{k: d.get(k) for k in cls._KEYS if k in d},
                    class_names=tuple(d["class_names"]), class_counts=d["class_counts"],
                    input_shape=tuple(d.get("input_shape") or ()),
-                   splits=tuple(d.get("splits") or ()))
+                   splits=tuple(d.get("splits") or ()), samples=d.get("samples"))
 
 
 @dataclass(frozen=True)
@@ -216,14 +231,20 @@ class ClassSummary:
     label: str
     recall: Stat
     f1: Stat
+    iou: Stat | None = None  # segmentation only
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "recall": self.recall.to_dict(brief=True),
-                "f1": self.f1.to_dict(brief=True)}
+        out = {"label": self.label, "recall": self.recall.to_dict(brief=True),
+               "f1": self.f1.to_dict(brief=True)}
+        if self.iou is not None:
+            out["iou"] = self.iou.to_dict(brief=True)
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ClassSummary:
-        return cls(d["label"], Stat.from_dict(d["recall"]), Stat.from_dict(d["f1"]))
+        iou = d.get("iou")
+        return cls(d["label"], Stat.from_dict(d["recall"]), Stat.from_dict(d["f1"]),
+                   None if iou is None else Stat.from_dict(iou))
 
 
 @dataclass(frozen=True)

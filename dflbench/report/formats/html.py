@@ -26,6 +26,7 @@ from dflbench.report.html_view import (
     MeansMatrix,
     Ranker,
     RankSummary,
+    Samples,
     dataset_charts,
     failures,
     means_matrices,
@@ -62,6 +63,19 @@ class Section:
     charts: dict[str, list[Chart]] = field(default_factory=dict)
     captions: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    samples: SampleRows | None = None
+
+
+@dataclass
+class SampleRows:
+    """Segmentation's test images drawn: the column heads (image, truth, one per treatment),
+    one row of PNG ``data:`` URIs per image, the class colours and what could not be shown."""
+
+    heads: list[str]
+    rows: list[list[str]]
+    classes: list[tuple[str, str]]
+    size: tuple[int, int]  # as shown, in CSS pixels: 96 wide
+    note: str = ""
 
 
 @dataclass
@@ -212,7 +226,24 @@ def _section(anchor: str, view: DatasetView, source: str, charts: DatasetCharts,
         for name, group in sorted(charts.learned.items()) for c in group]
     s.charts["tuning"] = [Chart(plots.tuning(t, idx[t.treatment], f"{anchor}/tuning/{t.treatment}"),
                                 f"{sum(t.chosen)} run(s) tuned") for t in charts.tuning]
+    if charts.samples is not None:
+        s.samples = _sample_rows(charts.samples)
     return s
+
+
+def _sample_rows(samples: Samples) -> SampleRows:
+    """Each sample image, its true mask and every treatment's prediction as PNGs."""
+    from dflbench.report.masks import class_colour, image_uri, mask_uri
+
+    hw, n = samples.image_shape[1:], len(samples.classes)
+    rows = [[image_uri(image, samples.image_shape), mask_uri(truth, hw, n),
+             *[mask_uri(masks[i], hw, n) for _, masks in samples.predicted]]
+            for i, (image, truth) in enumerate(zip(samples.images, samples.truth))]
+    note = ("No prediction to show for " + ", ".join(samples.absent) + " (no finished run)."
+            if samples.absent else "")
+    return SampleRows(["image", "ground truth", *[label for label, _ in samples.predicted]], rows,
+                      [(name, class_colour(c)) for c, name in enumerate(samples.classes)],
+                      (96, round(96 * hw[0] / hw[1])), note)
 
 
 def _fewer(n: int, most: int) -> str:

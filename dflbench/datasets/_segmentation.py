@@ -54,13 +54,12 @@ def _where(i: int, image_names: Sequence[str] | None) -> str:
     return f"image {image_names[i]}" if image_names is not None else f"image {i}"
 
 
-def map_ignore(masks: np.ndarray, n_classes: int, ignore_index: int | None, *,
-               what: str) -> np.ndarray:
-    """Raw integer ``masks`` as int64 with ``ignore_index`` mapped to -1; a value that is neither
-    a class 0..C-1 nor ``ignore_index`` is a DataError naming it and ``what`` holds it."""
+def check_mask_values(masks: np.ndarray, n_classes: int, ignore_index: int | None, *,
+                      what: str) -> None:
+    """Refuse raw ``masks`` holding a value that is neither a class 0..C-1 nor ``ignore_index``
+    (DataError naming the value and ``what`` holds it) or that are not integers."""
     if not np.issubdtype(masks.dtype, np.integer):
         raise DataError(f"{what}: masks must hold integer class indices, got {masks.dtype}")
-    masks = masks.astype(np.int64, copy=False)
     bad = (masks < 0) | (masks >= n_classes)
     if ignore_index is not None:
         bad &= masks != ignore_index
@@ -68,8 +67,17 @@ def map_ignore(masks: np.ndarray, n_classes: int, ignore_index: int | None, *,
         value = int(masks[bad].flat[0])
         allowed = f"0..{n_classes - 1}" + ("" if ignore_index is None else
                                            f" or the ignore index {ignore_index}")
+        hint = "; set ignore_index if it marks ignored pixels" if ignore_index is None else ""
         raise DataError(f"{what} holds mask value {value}; expected a class {allowed} "
-                        f"({n_classes} classes)")
+                        f"({n_classes} classes){hint}")
+
+
+def map_ignore(masks: np.ndarray, n_classes: int, ignore_index: int | None, *,
+               what: str) -> np.ndarray:
+    """Raw integer ``masks`` checked (:func:`check_mask_values`) and as int64 with
+    ``ignore_index`` mapped to -1."""
+    check_mask_values(masks, n_classes, ignore_index, what=what)
+    masks = masks.astype(np.int64, copy=False)
     if ignore_index is not None and ignore_index != IGNORE:
         masks = np.where(masks == ignore_index, IGNORE, masks)
     return masks

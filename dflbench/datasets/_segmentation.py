@@ -136,9 +136,11 @@ def segmentation_dataset(
     counts = pixel_counts(masks, len(names))
     missing = [names[c] for c in np.flatnonzero(counts == 0)]
     if missing:
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        listed = ", ".join(repr(m) for m in missing[:5]) + more
         raise DataError(
-            f"dataset '{name}': class {', '.join(repr(m) for m in missing)} has no pixel in "
-            "any mask; every class needs at least one"
+            f"dataset '{name}': class {listed} {'has' if len(missing) == 1 else 'have'} no "
+            "pixel in any mask; every class needs at least one"
         )
     y = strata(masks, len(names))
     meta = {

@@ -3,13 +3,13 @@ frequency. Each RGB image is a textured background with a random subset of objec
 
 - ``blob``: up to 2 large ellipses (any orientation);
 - ``disc``: up to 5 small filled discs;
-- ``line``: up to 4 straight lines one pixel wide;
+- ``line``: up to 5 straight lines one pixel wide;
 - clutter that stays ``background``: small filled squares and dashed lines.
 
 Every object's colour is drawn from the same range, overlapping the background's, so colour alone
 never decides a pixel's class (shape and context do), and Gaussian pixel noise of standard
 deviation ``noise`` is added before clipping to [0, 1]. Pixel shares with the defaults (400
-images of 32x32) are about 89 % background, 9.2 % blob, 1.4 % disc and 0.46 % line (lines, one
+images of 32x32) are about 89 % background, 9.2 % blob, 1.4 % disc and 0.5 % line (lines, one
 pixel wide, take a smaller share of larger images), so the class order is the order of frequency.
 Each image first draws its *level*, the rarest class it will hold (background only, blob, disc,
 line with probabilities 0.35, 0.3, 0.2, 0.15), so the images' strata also decrease in label order
@@ -42,8 +42,10 @@ _LEVELS = (0.35, 0.3, 0.2, 0.15)
 _EARLIER = 0.6
 #: The most objects of each class in one image (blob, disc, line), and of each kind of clutter
 #: (squares, dashed lines), whose number is 0..max in every image.
-_MOST = {_BLOB: 2, _DISC: 5, _LINE: 4}
+_MOST = {_BLOB: 2, _DISC: 5, _LINE: 5}
 _CLUTTER = 2
+#: Line lengths as fractions of the image side.
+_LINE_LENGTH = (0.35, 0.7)
 #: Object colours: uniform in [lo, hi] per channel; the background spans an overlapping range.
 _OBJECT_RGB = (0.25, 1.0)
 _BACKGROUND_RGB = (0.0, 0.65)
@@ -99,18 +101,21 @@ def _squares(rng: np.random.Generator, n: int, slots: int, size: int) -> np.ndar
 
 def _segments(rng: np.random.Generator, n: int, slots: int, size: int, *,
               dashed: bool) -> np.ndarray:
-    """Straight segments one pixel wide (8-connected), rasterised by sampling points densely
-    along each and rounding them to pixels; ``dashed`` keeps alternate runs of 2 pixels."""
+    """Straight segments one pixel wide and 8-connected: one pixel per step along the segment's
+    major axis (as Bresenham's algorithm draws them); ``dashed`` keeps alternate runs of 2
+    pixels."""
     start = rng.uniform(0, size, size=(n, slots, 2))
     angle = rng.uniform(0, 2 * np.pi, size=(n, slots))
-    length = rng.uniform(0.3, 0.55, size=(n, slots)) * size
-    end = start + length[..., None] * np.stack([np.sin(angle), np.cos(angle)], axis=-1)
-    steps = 2 * size
-    t = np.linspace(0.0, 1.0, steps)[None, None, :, None]
-    points = np.rint(start[:, :, None, :] + t * (end - start)[:, :, None, :]).astype(np.int64)
-    keep = np.all((points >= 0) & (points < size), axis=-1)
+    length = rng.uniform(*_LINE_LENGTH, size=(n, slots)) * size
+    delta = length[..., None] * np.stack([np.sin(angle), np.cos(angle)], axis=-1)
+    # steps of exactly one pixel along the major axis (and at most one along the other)
+    steps = np.maximum(np.abs(delta).max(axis=-1), 1.0)  # (n, slots)
+    j = np.arange(size + 1)[None, None, :]
+    t = j / steps[..., None]
+    points = np.rint(start[:, :, None, :] + t[..., None] * delta[:, :, None, :]).astype(np.int64)
+    keep = (t <= 1.0) & np.all((points >= 0) & (points < size), axis=-1)
     if dashed:
-        keep &= (np.floor(t[..., 0] * length[..., None] / 2) % 2 == 0)
+        keep &= (j // 2) % 2 == 0
     out = np.zeros((n, slots, size, size), dtype=bool)
     i, k, s = np.nonzero(keep)
     out[i, k, points[i, k, s, 0], points[i, k, s, 1]] = True

@@ -19,7 +19,6 @@ import pandas as pd
 from dflbench.errors import ConfigError
 from dflbench.registry import Registry
 
-
 #: The mask value of an ignored pixel (no class; left out of losses and metrics).
 IGNORE = -1
 

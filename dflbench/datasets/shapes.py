@@ -150,7 +150,7 @@ def _border(masks: np.ndarray, width: int) -> np.ndarray:
     (Chebyshev distance) set to -1."""
     if width == 0:
         return masks
-    n, h, w = masks.shape
+    _, h, w = masks.shape
     padded = np.pad(masks, ((0, 0), (width, width), (width, width)), constant_values=0)
     rows = np.max([padded[:, d:d + h, :] for d in range(2 * width + 1)], axis=0)
     window = np.max([rows[:, :, d:d + w] for d in range(2 * width + 1)], axis=0)

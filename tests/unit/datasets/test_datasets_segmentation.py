@@ -206,7 +206,7 @@ def test_shapes_ignore_border_only_near_rarer_objects(border):
     # every ignored pixel has a pixel of a rarer (higher) class within `border` pixels
     m = plain.masks
     padded = np.pad(m, ((0, 0), (border, border), (border, border)))
-    n, h, w = m.shape
+    _, h, w = m.shape
     near = np.max([padded[:, dy:dy + h, dx:dx + w] for dy in range(2 * border + 1)
                    for dx in range(2 * border + 1)], axis=0)
     assert np.all(near[ignored] > m[ignored])

@@ -19,6 +19,9 @@ import pandas as pd
 from dflbench.errors import ConfigError
 from dflbench.registry import Registry
 
+#: The mask value of an ignored pixel (no class; left out of losses and metrics).
+IGNORE = -1
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -27,6 +30,14 @@ class Dataset:
     ``X`` is a DataFrame for tabular data (numeric and categorical columns, missing values allowed
     for preprocessing to handle) or an array (N, channels, H, W) for images; ``y`` holds integer
     labels 0..C-1 whose names are ``class_names``.
+
+    A *segmentation* dataset (``kind="segmentation"``) labels pixels, not images: ``masks`` is an
+    int64 array (N, H, W) of pixel classes 0..C-1, with :data:`IGNORE` (-1) for an ignored pixel
+    (every loader maps its own ignore value to -1), ``X`` float32 images (N, channels, H, W) of the
+    same N, H, W, and ``class_names`` name the pixel classes. ``y`` is then each image's *stratum*,
+    the rarest class present in it (see :mod:`dflbench.datasets._segmentation`), which stratified
+    splitting and imbalance synthesis use. ``masks`` is required for that kind and refused for
+    any other.
     """
 
     name: str
@@ -37,6 +48,7 @@ class Dataset:
     kind: str = "tabular"
     description: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    masks: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         # The contract every loader keeps; checked here so a broken loader fails at its source.
@@ -53,6 +65,36 @@ class Dataset:
             raise ValueError(
                 f"dataset '{self.name}': labels must lie in 0..{len(self.class_names) - 1}"
             )
+        self._check_masks()
+
+    def _check_masks(self) -> None:
+        if self.kind != "segmentation":
+            if self.masks is not None:
+                raise ValueError(
+                    f"dataset '{self.name}': masks belong to kind 'segmentation', not '{self.kind}'"
+                )
+            return
+        if self.masks is None:
+            raise ValueError(f"dataset '{self.name}': a segmentation dataset needs masks")
+        masks = np.asarray(self.masks)
+        if not isinstance(self.X, np.ndarray) or self.X.ndim != 4:
+            raise ValueError(
+                f"dataset '{self.name}': segmentation images must be an array (N, C, H, W)"
+            )
+        n, _, h, w = self.X.shape
+        if masks.shape != (n, h, w):
+            raise ValueError(
+                f"dataset '{self.name}': masks have shape {masks.shape}, images {self.X.shape}; "
+                f"expected ({n}, {h}, {w})"
+            )
+        if not np.issubdtype(masks.dtype, np.integer):
+            raise ValueError(f"dataset '{self.name}': masks must be integers, got {masks.dtype}")
+        if masks.size and (masks.min() < IGNORE or masks.max() >= len(self.class_names)):
+            raise ValueError(
+                f"dataset '{self.name}': mask values must lie in 0..{len(self.class_names) - 1} "
+                f"or be {IGNORE} (ignored)"
+            )
+        object.__setattr__(self, "masks", masks.astype(np.int64, copy=False))
 
     @property
     def n_classes(self) -> int:

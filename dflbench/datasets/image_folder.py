@@ -37,8 +37,9 @@ def _hidden(name: str) -> bool:
     return name.startswith(".")
 
 
-def _size(size: Any) -> tuple[int, int]:
-    """``size`` as (height, width): an int for a square or a list [height, width]."""
+def _size(size: Any, source: str = "image_folder") -> tuple[int, int]:
+    """``size`` as (height, width): an int for a square or a list [height, width]; ``source``
+    names the source in the message."""
     if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
         values = [size]
     elif isinstance(size, (list, tuple)) and len(size) == 2:
@@ -50,7 +51,7 @@ def _size(size: Any) -> tuple[int, int]:
     )
     if not ok:
         raise ConfigError(
-            f"image_folder: size must be a positive integer or a list [height, width], got {short(size)}"
+            f"{source}: size must be a positive integer or a list [height, width], got {short(size)}"
         )
     h, w = (values[0], values[0]) if len(values) == 1 else values
     return int(h), int(w)

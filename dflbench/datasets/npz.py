@@ -12,6 +12,12 @@ arrays are refused. What ``x`` holds decides the kind of dataset:
 Image pixels become float32: integer pixels must lie in 0..255 and are divided by 255; float
 pixels are kept as they are (scale them to [0, 1] yourself) but must be finite. Labels in ``y``
 (integers, whole-number floats or strings) are numbered in sorted order of their values.
+
+With ``mask_key`` the archive is a *segmentation* dataset instead: ``x`` holds images and the
+``mask_key`` array integer masks (N, H, W) of pixel classes 0..C-1 (``np.savez(path, x=images,
+masks=masks)``); there is no ``y`` (each image's stratum comes from its mask). Pixels equal to
+``ignore_index`` are ignored (-1 inside dflbench). Classes are named by ``class_names``, or
+"0".."C-1" with C one more than the largest class value present.
 """
 
 from __future__ import annotations
@@ -26,8 +32,9 @@ import pandas as pd
 
 from dflbench.datasets import SOURCES, Dataset
 from dflbench.datasets._common import class_names_for, encode_labels, frame
+from dflbench.datasets._segmentation import check_mask_values, segmentation_dataset
 from dflbench.errors import ConfigError, DataError, unknown
-from dflbench.params import path_rule, short
+from dflbench.params import Rule, path_rule, short
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a member, or an empty archive
 _NPY_MAGIC = b"\x93NUMPY"
@@ -163,17 +170,120 @@ def _images(x: np.ndarray, file: Path, x_key: str) -> tuple[np.ndarray, str, str
     return np.ascontiguousarray(X), scaling, description
 
 
-@SOURCES.register("npz", rules={"path": path_rule("file")})
-def load(name: str, *, path: str, x_key: str = "x", y_key: str = "y") -> Dataset:
+def _check_segmentation_options(path: str, x_key: str, y_key: str | None, mask_key: Any,
+                                class_names: Any, ignore_index: Any) -> Path:
+    """``path`` as a file once the options of a segmentation archive are checked."""
+    if y_key is not None:
+        raise ConfigError(
+            f"npz: y_key ('{y_key}') is not used with mask_key: each image's stratum comes "
+            "from its mask; remove y_key"
+        )
+    if not isinstance(mask_key, str) or not mask_key:
+        raise ConfigError(f"npz: mask_key must be an array name, got {short(mask_key)}")
+    if mask_key == x_key:
+        raise ConfigError(f"npz: x_key and mask_key are both '{x_key}'")
+    if class_names is not None:
+        names = [str(n) for n in class_names]
+        if len(names) < 2 or len(set(names)) != len(names):
+            raise ConfigError(
+                f"npz: class_names needs at least 2 distinct names, got {short(class_names)}"
+            )
+    if ignore_index is not None and (isinstance(ignore_index, bool)
+                                     or not isinstance(ignore_index, (int, np.integer))):
+        raise ConfigError(f"npz: ignore_index must be an integer or null, got {short(ignore_index)}")
+    return _check_options(path, x_key, mask_key)
+
+
+def _segmentation(name: str, file: Path, x: np.ndarray, masks: np.ndarray, x_key: str,
+                  mask_key: str, class_names: list[str] | None,
+                  ignore_index: int | None) -> Dataset:
+    if x.ndim not in (3, 4):
+        raise DataError(
+            f"npz file {file}: '{x_key}' has shape {x.shape}; segmentation needs images "
+            "(N, H, W) or (N, C, H, W)"
+        )
+    if masks.ndim == 4 and masks.shape[1] == 1:
+        masks = masks[:, 0]
+    h, w = x.shape[-2:]
+    if masks.ndim != 3 or masks.shape != (x.shape[0], h, w):
+        raise DataError(
+            f"npz file {file}: masks '{mask_key}' have shape {masks.shape}; expected "
+            f"({x.shape[0]}, {h}, {w}) to match images '{x_key}' of shape {x.shape}"
+        )
+    if x.shape[0] == 0 or 0 in x.shape[1:]:
+        raise DataError(f"npz file {file}: '{x_key}' is empty (shape {x.shape})")
+    if masks.dtype == np.bool_:
+        masks = masks.astype(np.int64)
+    what = f"npz file {file}: masks '{mask_key}'"
+    if not np.issubdtype(masks.dtype, np.integer):
+        raise DataError(f"{what} have dtype {masks.dtype}; masks need integer class indices")
+    if class_names is not None:
+        names = [str(n) for n in class_names]
+    else:
+        labelled = masks if ignore_index is None else masks[masks != ignore_index]
+        check_mask_values(labelled, int(np.iinfo(np.int64).max), None, what=what)
+        n = int(labelled.max()) + 1 if labelled.size else 0
+        names = [str(c) for c in range(n)]
+        if n < 2:
+            raise DataError(f"{what} hold {n} class(es); need at least 2")
+    X, scaling, _ = _images(x, file, x_key)
+    return segmentation_dataset(
+        name, X, masks, names,
+        source="npz",
+        description=f"{file.name}: {X.shape[0]} images {X.shape[1]}x{X.shape[2]}x{X.shape[3]} "
+        f"(C x H x W) with masks of {len(names)} classes, local npz file",
+        meta={
+            "path": str(file.resolve()),
+            "x_key": x_key,
+            "mask_key": mask_key,
+            "shape": [int(d) for d in x.shape],
+            "dtype": str(x.dtype),
+            "scaling": scaling,
+        },
+        ignore_index=None if ignore_index is None else int(ignore_index),
+    )
+
+
+@SOURCES.register("npz", rules={
+    "path": path_rule("file"),
+    "class_names": Rule(list, items=Rule(str, min_len=1), min_len=2, nullable=True),
+    "ignore_index": Rule(int, nullable=True),
+})
+def load(
+    name: str,
+    *,
+    path: str,
+    x_key: str = "x",
+    y_key: str | None = None,
+    mask_key: str | None = None,
+    class_names: list[str] | None = None,
+    ignore_index: int | None = None,
+) -> Dataset:
     """Load images or a feature table and labels from a NumPy ``.npz`` archive (no pickles).
 
-    Arrays ``x_key`` (samples) and ``y_key`` (labels) are read with ``allow_pickle=False``.
+    Arrays ``x_key`` (samples) and ``y_key`` (labels, default ``y``) are read with
+    ``allow_pickle=False``.
 
     ``x`` of shape (N, H, W) or (N, C, H, W) is an image dataset (float32 (N, C, H, W); uint8
     pixels / 255, floats kept); ``x`` of shape (N, F) is a tabular dataset (a DataFrame with
     columns x0..). ``y`` is 1-D (or (N, 1)). A missing file or key (the message lists the keys
     present), a bad shape and a length mismatch are each one DataError line.
+
+    With ``mask_key`` the archive is a segmentation dataset: that array holds integer masks
+    (N, H, W) of pixel classes for the images in ``x`` (no ``y_key``); ``class_names`` names the
+    classes (default "0".."C-1") and mask pixels equal to ``ignore_index`` are ignored.
     """
+    if mask_key is not None:
+        file = _check_segmentation_options(path, x_key, y_key, mask_key, class_names,
+                                           ignore_index)
+        with _open(file) as archive:
+            x = _array(archive, file, x_key, "x")
+            masks = _array(archive, file, mask_key, "mask")
+        return _segmentation(name, file, x, masks, x_key, mask_key, class_names, ignore_index)
+    for key, value in (("class_names", class_names), ("ignore_index", ignore_index)):
+        if value is not None:
+            raise ConfigError(f"npz: {key} is for segmentation masks; give mask_key with it")
+    y_key = "y" if y_key is None else y_key
     file = _check_options(path, x_key, y_key)
     with _open(file) as archive:
         x = _array(archive, file, x_key, "x")

@@ -114,3 +114,87 @@ def label_images(labels: Sequence[int], size: Size = 4) -> np.ndarray:
     h, w = _hw(size)
     values = np.array([label_value(int(k)) for k in labels], dtype=np.uint8)
     return np.broadcast_to(values[:, None, None], (len(values), h, w)).copy()
+
+
+#: Class names of :func:`segmentation_masks`, in label order.
+SEGMENTATION_CLASSES = ("background", "square", "dot")
+#: The mask value :func:`segmentation_masks` uses for ignored pixels (PASCAL VOC's void).
+VOID = 255
+
+
+def segmentation_masks(n: int = 12, size: Size = 8) -> np.ndarray:
+    """uint8 masks (n, H, W) of :data:`SEGMENTATION_CLASSES` whose strata cycle 0, 1, 2.
+
+    Image ``i`` holds background, a 3x3 ``square`` (class 1) when ``i % 3 >= 1`` and a 1-pixel
+    ``dot`` (class 2) when ``i % 3 == 2``, placed differently per image; every fourth image
+    (``i % 4 == 0``) has its top row set to :data:`VOID`. So image ``i``'s stratum (its rarest
+    class) is ``i % 3``, and ``n = 12`` gives 4 images per stratum.
+    """
+    h, w = _hw(size)
+    if h < 5 or w < 5:
+        raise ValueError("segmentation masks need at least 5x5 pixels")
+    masks = np.zeros((n, h, w), dtype=np.uint8)
+    for i in range(n):
+        r, c = 1 + i % (h - 4), 1 + (2 * i) % (w - 4)
+        if i % 3 >= 1:
+            masks[i, r:r + 3, c:c + 3] = 1
+        if i % 3 == 2:
+            masks[i, h - 1 - i % 2, w - 1 - (i // 2) % 2] = 2
+        if i % 4 == 0:
+            masks[i, 0, :] = VOID
+    return masks
+
+
+def mask_image(mask: np.ndarray, mode: str = "rgb") -> np.ndarray:
+    """uint8 pixels painting each class ``k`` of ``mask`` (H, W) in ``label_value(k)`` (gray)
+    or ``label_rgb(k)`` (rgb); ignored pixels are black. (H, W) or (H, W, 3)."""
+    mask = np.asarray(mask)
+    lut_gray = np.zeros(256, dtype=np.uint8)
+    lut_rgb = np.zeros((256, 3), dtype=np.uint8)
+    for k in range(255):
+        lut_gray[k] = label_value(k)
+        lut_rgb[k] = label_rgb(k)
+    return lut_gray[mask] if mode == "grayscale" else lut_rgb[mask]
+
+
+def make_segmentation_folder(
+    root: str | Path,
+    masks: np.ndarray | Sequence[np.ndarray] | None = None,
+    class_names: Sequence[str] | None = SEGMENTATION_CLASSES,
+    *,
+    mode: str = "rgb",
+    mask_mode: str = "L",
+    image_ext: str = "png",
+) -> Path:
+    """Write a ``segmentation_folder`` layout and return ``root``::
+
+        root/classes.txt          (one name per line; not written when class_names is None)
+        root/images/000.<image_ext>  root/masks/000.png  ...
+
+    ``masks`` are uint8 (H, W) masks, one per image (default :func:`segmentation_masks`: 12
+    masks 8x8 of 3 classes, 4 images per stratum, with :data:`VOID` pixels); each image is
+    :func:`mask_image` of its mask in ``mode`` ("rgb" or "grayscale"), so its pixels give the
+    classes back. ``mask_mode`` is the masks' Pillow mode: "L" (grayscale) or "P" (palette).
+    """
+    from PIL import Image
+
+    root = Path(root)
+    masks = segmentation_masks() if masks is None else masks
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    (root / "masks").mkdir(parents=True, exist_ok=True)
+    for i, mask in enumerate(masks):
+        mask = np.asarray(mask, dtype=np.uint8)
+        pixels = mask_image(mask, mode)
+        image = Image.fromarray(pixels, "L" if mode == "grayscale" else "RGB")
+        options = {"quality": 95} if image_ext.lower() in ("jpg", "jpeg") else {}
+        image.save(root / "images" / f"{i:03d}.{image_ext}", **options)
+        stored = Image.fromarray(mask, "L")
+        if mask_mode == "P":
+            stored = stored.convert("P")
+            stored.putpalette([v for k in range(256) for v in label_rgb(k)])
+        elif mask_mode != "L":
+            raise ValueError(f"mask_mode must be L or P, got {mask_mode!r}")
+        stored.save(root / "masks" / f"{i:03d}.png")
+    if class_names is not None:
+        (root / "classes.txt").write_text("".join(f"{n}\n" for n in class_names), encoding="utf-8")
+    return root

@@ -48,10 +48,15 @@ def mean_denominator(kept: Tensor, mask: Tensor, keepdim: bool = False) -> Tenso
 
 
 def masked_mean(values: Tensor, mask: Tensor | None) -> Tensor:
-    """Per-model mean of (..., N) ``values`` over the kept samples (all when ``mask`` is None)."""
+    """Per-model mean of (..., N) ``values`` over the kept samples (all when ``mask`` is None).
+
+    Written as ``mean * (N / kept)``: with every sample kept the factor is exactly 1, so the
+    result is ``values.mean(-1)`` bit for bit on any device (CUDA's mean multiplies the sum by
+    ``1/N``, the CPU's divides it by ``N``)."""
     if mask is None:
         return values.mean(dim=-1)
-    return torch.where(mask, values, 0.0).sum(dim=-1) / mean_denominator(mask.to(values.dtype), mask)
+    kept = mean_denominator(mask.to(values.dtype), mask)
+    return torch.where(mask, values, 0.0).mean(dim=-1) * (values.shape[-1] / kept)
 
 
 def check_reduction(reduction: str) -> str:
@@ -152,6 +157,8 @@ class Loss(nn.Module):
                 return loss
             if self.reduction == "sum":
                 return loss.sum(dim=-1)
+            if weights is None:
+                return masked_mean(loss, mask)
             return loss.sum(dim=-1) / mean_denominator(kept_weights(mask, weights, loss.dtype), mask)
         if self.reduction == "none":
             return loss

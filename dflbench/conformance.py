@@ -6,6 +6,10 @@ logits (±1e4) and with class counts down to 1; invariance to adding a constant 
 determinism; a stacked (K, N, C) evaluation equal to K separate ones; samples scored
 independently (losses that couple the samples of a batch fail); and a few gradient steps lowering
 the loss of a linear model on a separable toy batch.
+
+A region loss (``Loss.region``: soft Dice, Tversky, ...) is computed over the whole batch by
+design, so it is checked by what applies to it: one value per model (shape () for one model) in
+place of per-sample values, and the independence check does not apply to it (it passes, saying so).
 """
 
 from __future__ import annotations
@@ -45,7 +49,9 @@ def _batch(n_classes: int, scale: float = 3.0, seed: int = 0) -> tuple[Tensor, T
 
 
 def _per_sample(loss: Loss, logits: Tensor, targets: Tensor) -> Tensor:
-    return loss.per_sample(logits.to(_dtype(loss)), targets)
+    """The per-sample losses, or for a region loss its one value per model."""
+    logits = logits.to(_dtype(loss))
+    return loss(logits, targets) if loss.region else loss.per_sample(logits, targets)
 
 
 def _dtype(loss: Loss) -> torch.dtype:
@@ -61,7 +67,12 @@ def _gap(a: Tensor, b: Tensor) -> tuple[float, float]:
 
 def check_shape(make: Callable[..., Loss], n_classes: int) -> Check:
     logits, targets = _batch(n_classes)
-    out = _per_sample(make(), logits, targets)
+    loss = make()
+    out = _per_sample(loss, logits, targets)
+    if loss.region:
+        ok = tuple(out.shape) == ()
+        return Check("shape", ok, f"a region loss: one value of shape {tuple(out.shape)} for "
+                     f"{N} samples" + ("" if ok else " (expected ())"))
     ok = tuple(out.shape) == (N,)
     return Check("shape", ok, f"per-sample losses of shape {tuple(out.shape)} for {N} samples"
                  + ("" if ok else f" (expected ({N},))"))
@@ -115,6 +126,9 @@ def check_independent(make: Callable[..., Loss], n_classes: int) -> Check:
     """Each sample's loss depends on that sample only: half a batch gives the same losses."""
     logits, targets = _batch(n_classes)
     loss = make()
+    if loss.region:
+        return Check("independent", True, "does not apply: a region loss is computed over the "
+                                          "whole batch by design")
     whole, half = _per_sample(loss, logits, targets), _per_sample(loss, logits[:N // 2], targets[:N // 2])
     if whole.shape != (N,) or half.shape != (N // 2,):
         return Check("independent", False, "cannot compare: the losses are not one per sample")

@@ -3,6 +3,13 @@
 A loss takes logits ``z`` of shape (..., N, C) and integer targets ``y`` of shape (..., N). Leading
 dimensions are independent models (the batched engine trains K models at once, so (K, N, C)); the
 reduction runs over the sample axis only, so ``mean`` on (K, N, C) returns K per-model losses.
+
+An optional ``mask``, a bool tensor of the targets' shape (False: an ignored sample, e.g. a
+segmentation pixel with the ignore label, whose target holds a placeholder valid class), makes
+every loss equal the same loss on the kept samples alone, per model: ``mean`` over the kept
+samples (weighted by ``sample_weights`` if any), ``sum`` over them, ``none`` with 0 at ignored
+ones; the logits' gradient is exactly 0 at ignored samples, and trainable loss parameters get
+gradient from kept samples only. A model with no kept sample gets 0 (value and gradients).
 """
 
 from __future__ import annotations
@@ -15,6 +22,41 @@ from torch import Tensor, nn
 from dflbench.errors import ConfigError
 
 REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_mask(mask: Tensor, targets: Tensor) -> Tensor:
+    """``mask`` if it is a bool tensor of the targets' shape, else a ValueError."""
+    if mask.dtype != torch.bool or mask.shape != targets.shape:
+        raise ValueError(
+            f"mask must be a bool tensor of the targets' shape {tuple(targets.shape)} "
+            f"(got {mask.dtype} of shape {tuple(mask.shape)})"
+        )
+    return mask
+
+
+def kept_weights(mask: Tensor, weights: Tensor | None, dtype: torch.dtype) -> Tensor:
+    """Each sample's weight in a masked reduction: ``w[y_n]`` (or 1) where kept, 0 where ignored."""
+    keep = mask.to(dtype)
+    return keep if weights is None else weights.to(dtype) * keep
+
+
+def mean_denominator(kept: Tensor, mask: Tensor, keepdim: bool = False) -> Tensor:
+    """``sum_n kept_n`` per model, 1 where a model keeps no sample (its masked mean is then 0,
+    not 0/0: a crop that is all ignore label must not turn a model's weights into NaN)."""
+    total = kept.sum(dim=-1, keepdim=keepdim)
+    return torch.where(mask.any(dim=-1, keepdim=keepdim), total, 1.0)
+
+
+def masked_mean(values: Tensor, mask: Tensor | None) -> Tensor:
+    """Per-model mean of (..., N) ``values`` over the kept samples (all when ``mask`` is None).
+
+    Written as ``mean * (N / kept)``: with every sample kept the factor is exactly 1, so the
+    result is ``values.mean(-1)`` bit for bit on any device (CUDA's mean multiplies the sum by
+    ``1/N``, the CPU's divides it by ``N``)."""
+    if mask is None:
+        return values.mean(dim=-1)
+    kept = mean_denominator(mask.to(values.dtype), mask)
+    return torch.where(mask, values, 0.0).mean(dim=-1) * (values.shape[-1] / kept)
 
 
 def check_reduction(reduction: str) -> str:
@@ -74,6 +116,10 @@ class Loss(nn.Module):
     Class attributes describe what the trainer must provide, so it never special-cases a loss by
     name: ``needs_class_counts`` (counts of the fitted training rows are passed as
     ``class_counts``), ``head`` (``"linear"`` logits or ``"cosine"`` normalised logits).
+    ``region`` marks a set-level loss (soft Dice, Tversky, ...): its value is computed from sums
+    over all the samples (pixels) of a model's batch, so it has no per-sample values, only the
+    reduction ``mean``, and ``forward`` returns one value per model, shape (...); it overrides
+    ``forward`` (honouring ``mask``) instead of ``per_sample`` (:mod:`dflbench.losses._region`).
     """
 
     name: ClassVar[str]
@@ -81,6 +127,7 @@ class Loss(nn.Module):
     source: ClassVar[str]
     needs_class_counts: ClassVar[bool] = False
     head: ClassVar[str] = "linear"
+    region: ClassVar[bool] = False
 
     def __init__(self, *, reduction: str = "mean") -> None:
         super().__init__()
@@ -94,13 +141,25 @@ class Loss(nn.Module):
         """Per-sample weights ``w[y_n]`` for a weighted-mean reduction, or None for a plain mean."""
         return None
 
-    def forward(self, logits: Tensor, targets: Tensor) -> Tensor:
+    def forward(self, logits: Tensor, targets: Tensor, mask: Tensor | None = None) -> Tensor:
+        """The reduced loss; ``mask`` (bool, the targets' shape, False = ignored) restricts it to
+        the kept samples (module docstring)."""
         loss = self.per_sample(logits, targets)
         weights = self.sample_weights(targets)
         if weights is not None:
             # Buffers may be float32 while the logits are float64 (or the reverse): follow the loss.
             weights = weights.to(loss.dtype)
             loss = loss * weights
+        if mask is not None:
+            # torch.where, not a product: an ignored sample's value never reaches the result.
+            loss = torch.where(check_mask(mask, targets), loss, 0.0)
+            if self.reduction == "none":
+                return loss
+            if self.reduction == "sum":
+                return loss.sum(dim=-1)
+            if weights is None:
+                return masked_mean(loss, mask)
+            return loss.sum(dim=-1) / mean_denominator(kept_weights(mask, weights, loss.dtype), mask)
         if self.reduction == "none":
             return loss
         if self.reduction == "sum":
@@ -119,9 +178,10 @@ class Loss(nn.Module):
 
     def loss_and_grad(
         self, logits: Tensor, targets: Tensor, softmax: Softmax | None = None,
-        out: Tensor | None = None,
+        out: Tensor | None = None, mask: Tensor | None = None,
     ) -> tuple[Tensor, Tensor]:
-        """``self(logits, targets)`` and the gradient of its sum with respect to the logits.
+        """``self(logits, targets, mask=mask)`` and the gradient of its sum with respect to the
+        logits (exactly 0 at samples the ``mask`` ignores).
 
         Gradients of trainable loss parameters are accumulated into their ``.grad``, as
         ``backward()`` would. Uses :meth:`per_sample_grad` when the loss has one, else autograd;
@@ -133,15 +193,19 @@ class Loss(nn.Module):
         if closed is None:
             with torch.enable_grad():
                 z = logits.requires_grad_()
-                loss = self(z, targets)
+                loss = self(z, targets) if mask is None else self(z, targets, mask=mask)
                 loss.sum().backward()
             assert z.grad is not None
             return loss.detach(), z.grad if out is None else out.copy_(z.grad)
         # d reduced / d l_n: 1/N for a plain mean, w[y_n] / sum w for a weighted one, w[y_n] or 1
-        # for "sum" and "none".
+        # for "sum" and "none"; with a mask, the same over the kept samples and 0 at ignored ones.
         weights = self.sample_weights(targets)
         scale: Tensor | float
-        if weights is None:
+        if mask is not None:
+            kept = kept_weights(check_mask(mask, targets), weights, closed.loss.dtype)
+            scale = (kept / mean_denominator(kept, mask, keepdim=True)
+                     if self.reduction == "mean" else kept)
+        elif weights is None:
             scale = 1.0 / closed.loss.shape[-1] if self.reduction == "mean" else 1.0
         else:
             weights = weights.to(closed.loss.dtype)

@@ -18,6 +18,12 @@ def build(name: str, **params) -> Loss:
     return get_loss(name, class_counts=COUNTS, **params)
 
 
+def per_sample_only(name: str, what: str) -> None:
+    """Skip a per-sample-only check for a region loss (one value per model, ``mean`` only)."""
+    if LOSSES.get(name).region:
+        pytest.skip(f"'{name}' is a region loss: {what}")
+
+
 def _batch(shape, seed=0, scale=3.0):
     g = torch.Generator().manual_seed(seed)
     logits = scale * torch.randn(*shape, C, generator=g, dtype=torch.float64)
@@ -38,6 +44,10 @@ def test_the_registry_holds_every_documented_loss():
         "ldam",
         "poly1",
         "dual_focal_calibration",
+        "soft_dice",
+        "tversky",
+        "focal_tversky",
+        "dice_ce",
     }
     assert documented <= set(NAMES)
 
@@ -50,6 +60,7 @@ def test_describes_itself(name):
     assert isinstance(cls.title, str) and cls.title.strip()
     assert isinstance(cls.source, str) and cls.source.strip()
     assert cls.head in ("linear", "cosine")
+    assert isinstance(cls.region, bool)
     assert cls.__doc__ and cls.__doc__.strip()
 
 
@@ -99,6 +110,8 @@ def test_differentiable_with_a_nonzero_gradient(name):
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_batch_of_models_equals_models_one_at_a_time(name, reduction):
+    if reduction != "mean":
+        per_sample_only(name, "reduction 'mean' only")
     logits, targets = _batch((K, N))
     batched = build(name, n_models=K, reduction=reduction)(logits, targets)
     single = build(name, reduction=reduction)
@@ -109,6 +122,7 @@ def test_batch_of_models_equals_models_one_at_a_time(name, reduction):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_reductions_have_the_right_shapes_and_agree(name):
+    per_sample_only(name, "no per-sample values, no 'sum' or 'none' reduction")
     logits, targets = _batch((N,))
     none = build(name, reduction="none")(logits, targets)
     total = build(name, reduction="sum")(logits, targets)
@@ -134,8 +148,32 @@ def test_rejects_an_unknown_reduction_listing_the_valid_ones(name):
     with pytest.raises(ValueError) as err:
         build(name, reduction="avg")
     assert isinstance(err.value, ConfigError)
-    for valid in ("mean", "sum", "none"):
+    for valid in ("mean",) if LOSSES.get(name).region else ("mean", "sum", "none"):
         assert valid in str(err.value)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if LOSSES.get(n).region])
+@pytest.mark.parametrize("reduction", ["sum", "none"])
+def test_region_losses_have_only_the_mean(name, reduction):
+    with pytest.raises(ConfigError, match=r"expected one of mean\)"):
+        build(name, reduction=reduction)
+    # The class itself refuses them too (a loss built without the registry's rules).
+    with pytest.raises(ConfigError, match=r"\(valid: mean\)"):
+        LOSSES.get(name)(reduction=reduction)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_one_value_per_model_or_per_sample(name):
+    """A region loss gives one value per model and no per-sample values; the others both."""
+    logits, targets = _batch((K, N))
+    loss = build(name, n_models=K)
+    assert loss(logits, targets).shape == (K,)
+    assert build(name)(logits[0], targets[0]).shape == ()
+    if LOSSES.get(name).region:
+        with pytest.raises(NotImplementedError, match="region loss"):
+            loss.per_sample(logits, targets)
+    else:
+        assert loss.per_sample(logits, targets).shape == (K, N)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -181,7 +219,8 @@ def test_learned_and_start_epoch_hooks(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_never_nan_on_random_wide_logits(name):
     logits, targets = _batch((200,), seed=3, scale=50.0)
-    value = build(name, reduction="none")(logits, targets)
+    reduction = "mean" if LOSSES.get(name).region else "none"
+    value = build(name, reduction=reduction)(logits, targets)
     assert torch.all(torch.isfinite(value))
 
 

@@ -28,6 +28,13 @@ GOLDEN = [
     ("ldam", {"max_m": 0.5, "s": 1}, 0.569888),
     ("poly1", {"epsilon": 1}, 0.740045),
     ("dual_focal_calibration", {"gamma": 5}, 0.280294),
+    ("soft_dice", {}, 0.210104),
+    ("soft_dice", {"smooth": 1e-5}, 0.327114),
+    ("tversky", {}, 0.156145),
+    ("tversky", {"alpha": 1, "beta": 1}, 0.267313),
+    ("focal_tversky", {}, 0.243854),
+    ("dice_ce", {}, 0.646483),
+    ("dice_ce", {"ce_weight": 0.5, "dice_weight": 2}, 0.638397),
 ]
 IDS = [
     f"{name}-{'-'.join(f'{k}={v}' for k, v in params.items()) or 'defaults'}"

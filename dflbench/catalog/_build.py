@@ -47,7 +47,8 @@ def loss_entry(name: str, cls: Any, reserved: tuple[str, ...],
     """:func:`entry` plus what a loss declares about itself (inherited attributes included)."""
     return {"name": name, "title": cls.title, "source": cls.source,
             **entry(name, cls, reserved, rules),
-            "needs_class_counts": bool(cls.needs_class_counts), "head": cls.head}
+            "needs_class_counts": bool(cls.needs_class_counts), "head": cls.head,
+            "region": bool(getattr(cls, "region", False))}
 
 
 def parameters(obj: Any, reserved: tuple[str, ...],

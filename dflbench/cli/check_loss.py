@@ -37,7 +37,8 @@ def check_loss(
 ) -> int:
     """Run the conformance checks on a loss: exit 0 when all pass, 1 when any fails, 2 for a bad spec.
 
-    Checks: per-sample losses of shape (N,); finite values and gradients at logits ±1e4 and with
+    Checks: per-sample losses of shape (N,) (one value per model for region losses such as
+    soft_dice, computed over the whole batch); finite values and gradients at logits ±1e4 and with
     class counts down to 1; invariance to a constant added to every logit; determinism; a stacked
     (K, N, C) evaluation equal to K separate ones; samples scored independently; a few gradient
     steps lowering the loss on a separable toy batch.

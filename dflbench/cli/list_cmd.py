@@ -71,7 +71,8 @@ def loss_rows() -> list[Row]:
     rows = []
     for e, where in _entries("losses"):
         needs = ", ".join(filter(None, ["class counts" if e["needs_class_counts"] else "",
-                                        f"{e['head']} head" if e["head"] != "linear" else ""]))
+                                        f"{e['head']} head" if e["head"] != "linear" else "",
+                                        "whole batch (region)" if e.get("region") else ""]))
         rows.append((e["name"], e["title"], e["source"], catalog.signature(e), needs or "—", where))
     return rows
 

@@ -103,16 +103,18 @@ class StackedUNet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if x.shape[0] != self.k:
             raise ValueError(f"model 'unet': a batch for {x.shape[0]} models, built for {self.k}")
-        # Each model's images, channels-last ((B, C, H, W) strided as (B, H, W, C)): one copy for
-        # the whole stack, and convolutions, pooling and concatenation keep that layout.
-        images = x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
-        down = [p.unbind(0) for p in self.down]  # unbinding: one gradient pass per tensor
+        # Unbound once: the backward pass stacks each tensor's K gradients once (indexing w[k]
+        # in the loop would add a full-size gradient K times).
+        down = [p.unbind(0) for p in self.down]
         up = [p.unbind(0) for p in self.up]
         head_w = self.head_weight.unbind(0)
         head_b = self.head_bias.unbind(0) if self.head_bias is not None else None
         out = []
         for k in range(self.k):
-            h = images[k]
+            # Channels-last ((B, C, H, W) strided as (B, H, W, C)), a layout the convolutions,
+            # pooling and concatenation keep; copied per model, so the same images for every
+            # model (the engine's test split, expanded) are not copied K times at once.
+            h = x[k].contiguous(memory_format=torch.channels_last)
             skips = []
             for level in range(self.depth + 1):
                 if level:

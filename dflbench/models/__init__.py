@@ -6,11 +6,15 @@ would be.
 
 The contract the engine relies on (docs/design.md): a model takes a batch of shape (K, B, *row) —
 rows of the dataset's X, which may be (N, F) tables or (N, C, H, W) images — and returns logits
-(K, B, n_classes); every trainable tensor has K as its leading dimension. Its constructor takes
-keyword arguments only: dflbench's own, :data:`RESERVED` (``n_models``; ``n_features``, the number
-of values in one row, C·H·W for images; ``n_classes``; ``seeds``, one per model; ``head``, one of
-:data:`HEADS`; ``input_shape``, one row's shape; a model declares those it uses), and its own, each
-with a default, which a suite may set. A model refusing an input it cannot handle raises ConfigError.
+(K, B, n_classes); every trainable tensor has K as its leading dimension. That is a classification
+model, as is any model without a ``task`` class attribute. A model declaring ``task =
+"segmentation"`` (``unet``) takes images (K, B, C, H, W) and returns one logit vector per pixel,
+(K, B, H, W, n_classes), classes last (the engine reads every pixel as a sample: (K, B·H·W,
+n_classes)); the rest of the contract is the same. Its constructor takes keyword arguments only:
+dflbench's own, :data:`RESERVED` (``n_models``; ``n_features``, the number of values in one row,
+C·H·W for images; ``n_classes``; ``seeds``, one per model; ``head``, one of :data:`HEADS`;
+``input_shape``, one row's shape; a model declares those it uses), and its own, each with a
+default, which a suite may set. A model refusing an input it cannot handle raises ConfigError.
 A model should also say how large it is, without being built: a static method
 ``footprint(*, input_shape, n_classes, **params)`` returning a :class:`dflbench.memory.Footprint`
 (parameters per model, values per row), so a stack too large for memory is refused before training.
@@ -39,8 +43,8 @@ from dflbench.registry import Registry
 
 MODELS: Registry[type[nn.Module]] = Registry("model")
 
-__all__ = ["HEADS", "MODELS", "RESERVED", "StackedCNN", "StackedMLP", "build_model", "footprint",
-           "task_of"]
+__all__ = ["HEADS", "MODELS", "RESERVED", "StackedCNN", "StackedMLP", "StackedUNet", "build_model",
+           "footprint", "task_of"]
 
 
 def build_model(name: str, params: Mapping[str, Any], *, n_models: int, input_shape: Sequence[int],
@@ -83,3 +87,4 @@ _discover()
 # The model modules register into MODELS, so they can only be imported once it exists.
 from dflbench.models.cnn import StackedCNN  # noqa: E402
 from dflbench.models.mlp import StackedMLP  # noqa: E402
+from dflbench.models.unet import StackedUNet  # noqa: E402

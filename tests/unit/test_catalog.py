@@ -56,7 +56,7 @@ def test_the_check_command_names_each_change_and_the_command_that_fixes_it(monke
                                                                                capsys):
     stale = json.loads(render(build()))
     stale["losses"] = [e for e in stale["losses"] if e["name"] != "ce"]
-    stale["models"][-1]["parameters"][0]["default"] = "(8,)"
+    next(e for e in stale["models"] if e["name"] == "mlp")["parameters"][0]["default"] = "(8,)"
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps(stale), encoding="utf-8")
     monkeypatch.setattr(catalog_command, "PATH", path)

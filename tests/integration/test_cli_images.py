@@ -60,4 +60,4 @@ def test_cnn_on_a_table_fails_before_training(cli, tmp_path: Path):
 def test_augment_on_a_table_fails_before_training(cli, tmp_path: Path):
     suite = write_suite(tmp_path / "s.yaml", train={"epochs": 1, "augment": {"flip": True}})
     res = cli("run", "--suite", str(suite))
-    assert res.code == 2 and "train.augment" in res.err and "image datasets only" in res.err
+    assert res.code == 2 and "train.augment" in res.err and "image classification datasets only" in res.err

@@ -34,6 +34,7 @@ class ClassBars:
     recall_std: list[list[float | None]]
     f1_std: list[list[float | None]]
     grouped: bool = False
+    unit: str = "rows"  # what a class counts: rows, or pixels for segmentation
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class DatasetCharts:
     tuning: list[Tuning]
     missing: list[str]
     samples: Samples | None = None
+    unit: str = "rows"  # what is counted and scored: rows, or pixels for segmentation
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ def dataset_charts(result: SuiteResult, info: DatasetInfo, rows: list[SummaryRow
     charts = DatasetCharts(
         info.name, [row.label for row in rows], _class_bars(info, rows, order), confusion,
         reliability, [c for c in loss if c.runs], [c for c in validation if c.runs], monitor,
-        _learned(by_label), tuning, [], _samples(info, by_label))
+        _learned(by_label), tuning, [], _samples(info, by_label), _unit(info))
     charts.missing = _missing(charts, any(r.ok for r in runs))
     return charts
 
@@ -192,6 +194,10 @@ def _samples(info: DatasetInfo, by_label: dict[str, list[RunRecord]]) -> Samples
             absent.append(label)
     return Samples(info.input_shape, list(info.class_names), list(info.samples["images"]),
                    list(info.samples["masks"]), predicted, absent)
+
+
+def _unit(info: DatasetInfo) -> str:
+    return "pixels" if info.kind == "segmentation" else "rows"
 
 
 def _missing(charts: DatasetCharts, any_ok: bool) -> list[str]:
@@ -221,7 +227,8 @@ def _class_bars(info: DatasetInfo, rows: list[SummaryRow], order: list[int]) -> 
     labels = [row.label for row in rows]
     if len(names) <= GROUP_ABOVE:
         return ClassBars(names, [str(train[n]) for n in names], labels, tables["recall", "mean"],
-                         tables["f1", "mean"], tables["recall", "std"], tables["f1", "std"])
+                         tables["f1", "mean"], tables["recall", "std"], tables["f1", "std"],
+                         unit=_unit(info))
     # Thirds of the classes ranked by training count: the many/medium/few split of long-tailed
     # recognition (Liu et al., CVPR 2019) without its ImageNet-scale count thresholds.
     third = -(-len(names) // 3)
@@ -234,7 +241,7 @@ def _class_bars(info: DatasetInfo, rows: list[SummaryRow], order: list[int]) -> 
     nones = [[None] * len(parts) for _ in rows]
     return ClassBars([f"{g} ({len(p)} classes)" for g, p in zip(GROUPS, parts)], counts, labels,
                      grouped(tables["recall", "mean"]), grouped(tables["f1", "mean"]), nones, nones,
-                     grouped=True)
+                     grouped=True, unit=_unit(info))
 
 
 def _mean(values: Sequence[float | None]) -> float | None:

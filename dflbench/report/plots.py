@@ -168,8 +168,9 @@ def class_bars(bars: ClassBars, what: str, salt: str) -> str:
                       rotation_mode="anchor" if rotate else "default")
         ax.set_xlim(-0.5, n_c - 0.5)
         ax.set_ylim(0, 1.02)
-        ax.set_ylabel("recall" if what == "recall" else "F1")
-        ax.set_xlabel("class and its training rows, majority → minority")
+        pixels = bars.unit == "pixels"
+        ax.set_ylabel("recall" if what == "recall" else "Dice (F1)" if pixels else "F1")
+        ax.set_xlabel(f"class and its training {bars.unit}, majority → minority")
         ax.grid(axis="x", visible=False)
         handles, labels = ax.get_legend_handles_labels()
         # Legends fill column by column; this order reads row by row, in the treatments' order.

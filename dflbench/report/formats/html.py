@@ -64,6 +64,7 @@ class Section:
     captions: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     samples: SampleRows | None = None
+    unit: str = "rows"
 
 
 @dataclass
@@ -199,14 +200,16 @@ def _section(anchor: str, view: DatasetView, source: str, charts: DatasetCharts,
     from dflbench.report import plots
 
     idx = {t: names.index(t) for t in charts.treatments}
-    s = Section(anchor, view, source, missing=charts.missing)
+    s = Section(anchor, view, source, missing=charts.missing, unit=charts.unit)
     if charts.bars is not None:
-        group = " (classes grouped in thirds by training rows)" if charts.bars.grouped else ""
+        group = (f" (classes grouped in thirds by training {charts.unit})"
+                 if charts.bars.grouped else "")
+        f1 = "Dice (F1 over pixels)" if charts.unit == "pixels" else "F1"
         s.charts["bars"] = [
             Chart(plots.class_bars(charts.bars, what, f"{anchor}/{what}"),
                   f"{title} per class, mean over runs (error bar: standard deviation){group}",
                   wide=True)
-            for what, title in (("recall", "Recall"), ("f1", "F1"))]
+            for what, title in (("recall", "Recall"), ("f1", f1))]
     most = max((c.n_runs for c in [*charts.confusion, *charts.reliability]), default=0)
     s.charts["confusion"] = [Chart(plots.confusion(c, f"{anchor}/cm/{c.treatment}"), _fewer(c.n_runs, most))
                              for c in charts.confusion]

@@ -361,7 +361,8 @@ def check_task_kind(suite: Suite, task: PreparedTask) -> None:
     segmentation = kind == "segmentation"
     model_task = task_of(suite.model.name)
     if (model_task == "segmentation") != segmentation:
-        need = "a segmentation model (unet)" if segmentation else f"a model for {kind} data"
+        need = ("a segmentation model (unet, or a plugin model whose class sets task = "
+                "'segmentation')" if segmentation else f"a model for {kind} data")
         raise ConfigError(f"{where} is a {kind} dataset but model '{suite.model.name}' is a "
                           f"{model_task} model; use {need}")
     if suite.train.augment.active and kind != "image":

@@ -1,7 +1,8 @@
 """A model from outside dflbench, trained by the batched engine.
 
 The contract (README, "Bring your own model"): a ``torch.nn.Module`` for ONE model, whose
-``forward(x)`` maps a batch of rows (B, *row) to logits (B, C). Its constructor takes the suite's
+``forward(x)`` maps a batch of rows (B, *row) to logits (B, C) — or, declaring the class attribute
+``task = "segmentation"``, images (B, C, H, W) to per-pixel logits (B, H, W, C). Its constructor takes the suite's
 parameters, plus any of ``n_features``, ``n_classes`` and ``input_shape`` it accepts. Each stacked
 model is built under its own seed (``torch.manual_seed``), so a seed fixes its initialisation as
 for the built-in models; their parameters are stacked with a leading model dimension
@@ -52,6 +53,8 @@ def plugin_model(user_cls: type, spec: str) -> type[nn.Module]:
 
     class PluginModel(_StackedModel):
         __signature__ = inspect.Signature([*params, *reserved])
+        # A segmentation model says so (task = "segmentation") and maps (B, C, H, W) to (B, H, W, C).
+        task = getattr(user_cls, "task", "classification")
 
         def __init__(self, *, n_models: int, n_features: int, n_classes: int,
                      seeds: Sequence[int], head: str = "linear", input_shape: Sequence[int] = (),

@@ -16,9 +16,9 @@ METRICS = ["mean_iou", "mean_dice", "fw_iou", "pixel_accuracy", "minority_recall
 
 
 def _run(cli, tmp_path: Path, datasets: list[dict], *extra: str, **overrides) -> dict:
-    suite = write_suite(tmp_path / "s.yaml", datasets=datasets, model=UNET, train=TRAIN,
-                        losses=["ce", "dual_focal", "soft_dice", "focal_tversky"],
-                        metrics=METRICS, **overrides)
+    doc = {"model": UNET, "train": TRAIN, "metrics": METRICS,
+           "losses": ["ce", "dual_focal", "soft_dice", "focal_tversky"], **overrides}
+    suite = write_suite(tmp_path / "s.yaml", datasets=datasets, **doc)
     out = tmp_path / "r.json"
     res = cli("run", "--suite", str(suite), "--out", str(out), "--no-cache", *extra)
     assert res.code == 0, res.err
@@ -83,5 +83,46 @@ def test_a_classification_model_on_masks_is_refused_before_training(cli, tmp_pat
                                    "size": 16}])
     res = cli("run", "--suite", str(suite), "--out", str(tmp_path / "r.json"), "--no-cache")
     assert_one_line_error(res, "dataset 'shapes' is a segmentation dataset but model 'cnn' is a "
-                               "classification model; use a segmentation model (unet)")
+                               "classification model; use a segmentation model (unet")
     assert not (tmp_path / "r.json").exists()
+
+
+PIXEL_MODEL = '''
+import torch
+from torch import nn
+
+
+class PixelNet(nn.Module):
+    """One model: images (B, C, H, W) -> per-pixel logits (B, H, W, n_classes)."""
+
+    task = "segmentation"
+
+    def __init__(self, input_shape, n_classes, width: int = 4):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv2d(input_shape[0], width, 3, padding=1), nn.ReLU(),
+                                 nn.Conv2d(width, n_classes, 1))
+
+    def forward(self, x):
+        return self.net(x).permute(0, 2, 3, 1)
+
+
+class Flat(PixelNet):
+    """Forgets to declare its task: a classification model to dflbench."""
+
+    task = "classification"
+'''
+
+
+def test_a_plugin_segmentation_model_end_to_end(cli, tmp_path: Path):
+    (tmp_path / "pixelnet.py").write_text(PIXEL_MODEL)
+    shapes = [{"name": "shapes", "source": "shapes", "n_images": 40, "size": 16}]
+    ran = _run(cli, tmp_path, shapes, model={"name": "pixelnet.py:PixelNet", "width": 3},
+               plugins=["pixelnet.py"], seeds=1)
+    runs = ran["result"]["runs"]
+    assert len(runs) == 4 and all(r["status"] == "ok" and "iou" in r["per_class"][0] for r in runs)
+    suite = write_suite(tmp_path / "flat.yaml", datasets=shapes, plugins=["pixelnet.py"],
+                        model={"name": "pixelnet.py:Flat"})
+    res = cli("run", "--suite", str(suite), "--no-cache")
+    assert_one_line_error(res, "is a segmentation dataset but model '", "pixelnet.py:Flat' is a "
+                               "classification model; use a segmentation model (unet, or a plugin "
+                               "model whose class sets task = 'segmentation')")

@@ -94,6 +94,28 @@ def check_class_names(names: Any, *, what: str) -> tuple[str, ...]:
     return out
 
 
+def _labelled_counts(masks: np.ndarray, names: Sequence[str], name: str,
+                     image_names: Sequence[str] | None) -> np.ndarray:
+    """Pixels per class of ``masks`` (ignored ones mapped already), refusing an image without a
+    labelled pixel and a class without pixels."""
+    empty = np.flatnonzero((masks != IGNORE).reshape(masks.shape[0], -1).sum(axis=1) == 0)
+    if empty.size:
+        raise DataError(
+            f"dataset '{name}': {_where(int(empty[0]), image_names)} has no labelled pixel "
+            f"(every pixel is ignored); {empty.size} such image(s)"
+        )
+    counts = pixel_counts(masks, len(names))
+    missing = [names[c] for c in np.flatnonzero(counts == 0)]
+    if missing:
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        listed = ", ".join(repr(m) for m in missing[:5]) + more
+        raise DataError(
+            f"dataset '{name}': class {listed} {'has' if len(missing) == 1 else 'have'} no "
+            "pixel in any mask; every class needs at least one"
+        )
+    return counts
+
+
 def segmentation_dataset(
     name: str,
     X: np.ndarray,
@@ -127,21 +149,7 @@ def segmentation_dataset(
     if X.shape[0] == 0 or 0 in X.shape[1:]:
         raise DataError(f"dataset '{name}': no images (shape {X.shape})")
     masks = map_ignore(masks, len(names), ignore_index, what=f"dataset '{name}'")
-    empty = np.flatnonzero((masks != IGNORE).reshape(masks.shape[0], -1).sum(axis=1) == 0)
-    if empty.size:
-        raise DataError(
-            f"dataset '{name}': {_where(int(empty[0]), image_names)} has no labelled pixel "
-            f"(every pixel is ignored); {empty.size} such image(s)"
-        )
-    counts = pixel_counts(masks, len(names))
-    missing = [names[c] for c in np.flatnonzero(counts == 0)]
-    if missing:
-        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        listed = ", ".join(repr(m) for m in missing[:5]) + more
-        raise DataError(
-            f"dataset '{name}': class {listed} {'has' if len(missing) == 1 else 'have'} no "
-            "pixel in any mask; every class needs at least one"
-        )
+    counts = _labelled_counts(masks, names, name, image_names)
     y = strata(masks, len(names))
     meta = {
         **meta,

@@ -283,7 +283,11 @@ def load(
     for key, value in (("class_names", class_names), ("ignore_index", ignore_index)):
         if value is not None:
             raise ConfigError(f"npz: {key} is for segmentation masks; give mask_key with it")
-    y_key = "y" if y_key is None else y_key
+    return _labelled(name, path, x_key, "y" if y_key is None else y_key)
+
+
+def _labelled(name: str, path: str, x_key: str, y_key: str) -> Dataset:
+    """Images or a feature table with one label per sample."""
     file = _check_options(path, x_key, y_key)
     with _open(file) as archive:
         x = _array(archive, file, x_key, "x")

@@ -109,8 +109,10 @@ def splits(ds: Any, suite: Suite) -> list[tuple[int, int, np.ndarray, np.ndarray
 
 
 def _trainable(ds: Any, train_idx: np.ndarray, test_idx: np.ndarray, suite: Suite,
-               where: tuple[int, int]) -> Fold:
-    """Early-stopping carve of the training rows, then preprocessing fitted on the fit rows."""
+               where: tuple[int, int], carve: bool = False) -> Fold:
+    """Early-stopping carve of the training rows, then preprocessing fitted on the fit rows.
+    A tuning ``carve`` scores on validation images: it needs no sample pictures, and a class
+    they lack scores 0 for every configuration alike, so it is not refused."""
     from dflbench.datasets.split import validation_split
     from dflbench.engine import TrainData
     from dflbench.preprocess import preprocessor_for
@@ -135,7 +137,7 @@ def _trainable(ds: Any, train_idx: np.ndarray, test_idx: np.ndarray, suite: Suit
     )
     split_counts = {"train": counts(targets(ds, train_idx), names), "test": counts(y_test, names)}
     samples = None
-    if ds.masks is not None:
+    if ds.masks is not None and not carve:
         _check_test_pixels(split_counts["test"])
         samples = _samples(ds, test_idx, fit_counts)
     if y_val is not None:
@@ -175,7 +177,7 @@ def _fold(ds: Any, spec: Any, suite: Suite, split: tuple[int, int, np.ndarray, n
     assert suite.tuning is not None
     fit, val = validation_split(ds.y[train_idx], suite.tuning.validation, suite.split_seed)
     return replace(main, tune=_trainable(ds, train_idx[fit], train_idx[val], suite,
-                                         (repeat, fold)))
+                                         (repeat, fold), carve=True))
 
 
 def _check_test_pixels(tested: dict[str, int]) -> None:

@@ -32,7 +32,7 @@ import pandas as pd
 
 from dflbench.datasets import SOURCES, Dataset
 from dflbench.datasets._common import class_names_for, encode_labels, frame
-from dflbench.datasets._segmentation import check_mask_values, segmentation_dataset
+from dflbench.datasets._segmentation import segmentation_dataset
 from dflbench.errors import ConfigError, DataError, unknown
 from dflbench.params import Rule, path_rule, short
 
@@ -219,10 +219,18 @@ def _segmentation(name: str, file: Path, x: np.ndarray, masks: np.ndarray, x_key
         raise DataError(f"{what} have dtype {masks.dtype}; masks need integer class indices")
     if class_names is not None:
         names = [str(n) for n in class_names]
+        if ignore_index is not None and 0 <= ignore_index < len(names):
+            raise ConfigError(f"npz: ignore_index {ignore_index} is class '{names[ignore_index]}'; "
+                              f"an ignore index must lie outside 0..{len(names) - 1}")
     else:
         labelled = masks if ignore_index is None else masks[masks != ignore_index]
-        check_mask_values(labelled, int(np.iinfo(np.int64).max), None, what=what)
+        if labelled.size and labelled.min() < 0:
+            raise DataError(f"{what} hold the negative value {int(labelled.min())}; classes are "
+                            "0..C-1: set ignore_index if it marks ignored pixels")
         n = int(labelled.max()) + 1 if labelled.size else 0
+        if ignore_index is not None and 0 <= ignore_index < n:
+            raise ConfigError(f"npz: ignore_index {ignore_index} lies among the mask's classes "
+                              f"0..{n - 1}; an ignore index must lie outside them")
         names = [str(c) for c in range(n)]
         if n < 2:
             raise DataError(f"{what} hold {n} class(es); need at least 2")

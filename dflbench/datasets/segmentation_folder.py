@@ -159,6 +159,8 @@ def _mask(file: Path, hw: tuple[int, int]) -> np.ndarray:
             if im.size != (w, h):
                 im = im.resize((w, h), Image.Resampling.NEAREST)
             return np.asarray(im).astype(np.int64)
+    except DataError:  # a ValueError too, already saying what is wrong
+        raise
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
         reason = " ".join(str(exc).split()) or "unreadable"
         raise DataError(f"cannot read mask {file}: {type(exc).__name__}: {reason}") from exc

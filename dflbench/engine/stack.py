@@ -101,7 +101,8 @@ class Stack:
         perms = torch.stack([torch.randperm(n, generator=g) for g in orders]).to(self.device)
         if rows is not None:
             perms = rows.gather(1, perms)  # a model's i-th row is X[rows[i]], as if alone
-        targets = y[perms]  # (K, n[, H, W]): every model's targets (or masks) in its own order
+        # Labels for the whole epoch at once (K, n); masks, K times larger, batch by batch.
+        targets = y[perms] if y.dim() == 1 else None
         epoch_loss = torch.zeros(k, device=self.device)
         for start in range(0, n, cfg.batch_size):
             if stop is not None and stop.is_set():
@@ -110,7 +111,9 @@ class Stack:
             xb = X.index_select(0, idx.reshape(-1)).view(k, idx.shape[1], *row)
             if cfg.augment.active:
                 xb = augment_batch(xb, orders, cfg.augment)
-            epoch_loss += self._step(xb, targets[:, start:start + cfg.batch_size].contiguous())
+            yb = (targets[:, start:start + cfg.batch_size].contiguous() if targets is not None
+                  else y.index_select(0, idx.reshape(-1)).view(k, idx.shape[1], *y.shape[1:]))
+            epoch_loss += self._step(xb, yb)
         return epoch_loss
 
     def _step(self, xb: Tensor, targets: Tensor) -> Tensor:

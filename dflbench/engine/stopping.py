@@ -111,7 +111,9 @@ def batched_macro_f1(pred: Tensor, target: Tensor, n_classes: int) -> Tensor:
     """Macro F1 of each row of ``pred`` (K, N) against ``target`` (N,); zero_division = 0."""
     k = pred.shape[0]
     cells = (target.unsqueeze(0) * n_classes + pred).long()
-    confusion = torch.zeros(k, n_classes * n_classes, device=pred.device)
+    # float32 counts exactly up to 2^24 rows; validation pixels of segmentation can exceed it.
+    dtype = torch.float32 if target.numel() < 2 ** 24 else torch.float64
+    confusion = torch.zeros(k, n_classes * n_classes, device=pred.device, dtype=dtype)
     confusion.scatter_add_(1, cells, torch.ones_like(cells, dtype=confusion.dtype))
     confusion = confusion.view(k, n_classes, n_classes)
     tp = confusion.diagonal(dim1=1, dim2=2)

@@ -132,3 +132,16 @@ def test_a_segmentation_model_or_metric_on_a_classification_dataset_is_refused()
     with pytest.raises(ConfigError, match="metric 'mean_iou' is measured over the pixels of "
                                           "segmentation datasets only"):
         check_task_kind(suite, prepare_task(suite.datasets[0], suite))
+
+
+def test_a_tuning_carve_may_lack_a_rare_class_in_its_validation_images():
+    """The carve scores configurations on validation images; a class they lack scores 0 for
+    each configuration alike, so a tuned suite runs where the test split is sound."""
+    lt50 = {**SHAPES, "n_images": 320, "seed": 0,
+            "imbalance": {"profile": "exponential", "ratio": 50}}
+    suite = _suite(lt50, losses=["ce", {"name": "focal", "tune": {"gamma": [1.0, 2.0]}}],
+                   tuning={"validation": 0.25, "metric": "mean_iou"})
+    fold = prepare_task(suite.datasets[0], suite).folds[0]
+    assert fold.tune is not None and fold.tune.samples is None and fold.samples is not None
+    assert fold.tune.class_counts["test"]["line"] == 0  # the case this test is about
+    assert min(fold.class_counts["test"].values()) > 0

@@ -374,7 +374,8 @@ def test_folder_empty(tmp_path):
 def test_folder_rgb_mask_is_refused(tmp_path):
     root = make_segmentation_folder(tmp_path / "data")
     Image.new("RGB", (8, 8)).save(root / "masks" / "001.png")
-    _folder_error(tmp_path, r"mask .*001.png is a RGB image; a mask must be one channel")
+    # Said once, not wrapped in "cannot read mask ...: DataError: ...".
+    _folder_error(tmp_path, r"^mask .*001.png is a RGB image; a mask must be one channel")
 
 
 def test_folder_without_class_names(tmp_path):
@@ -476,6 +477,10 @@ def test_npz_without_mask_key_is_unchanged(tmp_path):
         ({"class_names": ["a", "b"]}, r"class_names is for segmentation masks; give mask_key"),
         ({"ignore_index": 255}, r"ignore_index is for segmentation masks; give mask_key"),
         ({"mask_key": "masks", "class_names": ["a", "a"]}, r"at least 2 distinct names"),
+        ({"mask_key": "masks", "class_names": ["a", "b", "c"], "ignore_index": 2},
+         r"ignore_index 2 is class 'c'; an ignore index must lie outside 0\.\.2"),
+        ({"mask_key": "masks", "ignore_index": 1},
+         r"ignore_index 1 lies among the mask's classes 0\.\.2"),
     ],
 )
 def test_npz_mask_options(tmp_path, params, message):
@@ -494,6 +499,8 @@ def test_npz_mask_options(tmp_path, params, message):
         (segmentation_masks(), {"ignore_index": 255, "class_names": ["a", "b"]},
          r"holds mask value 2; expected a class 0\.\.1 or the ignore index 255"),
         (np.zeros((12, 8, 8), np.uint8), {}, r"hold 1 class\(es\); need at least 2"),
+        (np.full((12, 8, 8), -1, np.int16), {}, r"hold the negative value -1; classes are 0\.\.C-1: "
+                                                r"set ignore_index"),
         ("missing", {}, r"unknown mask array 'masks' \(valid: x\)"),
     ],
 )

@@ -74,3 +74,17 @@ def assert_one_line_error(res: CliResult, *needles: str) -> None:
     assert "Traceback" not in res.err
     for needle in needles:
         assert needle in lines[0], lines[0]
+
+
+@pytest.fixture
+def restored_registries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plugins a test loads stay in that test: the registries are restored after it."""
+    from dflbench.config import plugins
+    from dflbench.datasets import SOURCES
+    from dflbench.losses import LOSSES
+    from dflbench.models import MODELS
+
+    for registry in (LOSSES, SOURCES, MODELS):
+        monkeypatch.setattr(registry, "_items", dict(registry._items))
+        monkeypatch.setattr(registry, "_rules", dict(registry._rules))
+    monkeypatch.setattr(plugins, "_LIVE", False)

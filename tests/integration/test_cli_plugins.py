@@ -19,17 +19,7 @@ from tests.conftest import assert_one_line_error
 PLUGIN = Path(__file__).resolve().parents[1] / "fixtures" / "plugins" / "example_plugin.py"
 
 
-@pytest.fixture(autouse=True)
-def _registries_restored(monkeypatch):
-    from dflbench.config import plugins
-    from dflbench.datasets import SOURCES
-    from dflbench.losses import LOSSES
-    from dflbench.models import MODELS
-
-    for registry in (LOSSES, SOURCES, MODELS):
-        monkeypatch.setattr(registry, "_items", dict(registry._items))
-        monkeypatch.setattr(registry, "_rules", dict(registry._rules))
-    monkeypatch.setattr(plugins, "_LIVE", False)
+pytestmark = pytest.mark.usefixtures("restored_registries")
 
 
 def _suite(folder: Path, losses: str, extra: str = "") -> Path:

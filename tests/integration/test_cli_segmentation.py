@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import assert_one_line_error, write_suite
 from tests.unit.datasets.image_fixtures import make_segmentation_folder
 
@@ -113,6 +115,7 @@ class Flat(PixelNet):
 '''
 
 
+@pytest.mark.usefixtures("restored_registries")
 def test_a_plugin_segmentation_model_end_to_end(cli, tmp_path: Path):
     (tmp_path / "pixelnet.py").write_text(PIXEL_MODEL)
     shapes = [{"name": "shapes", "source": "shapes", "n_images": 40, "size": 16}]

@@ -54,8 +54,6 @@ def protocol_text(record: dict[str, Any], n_seeds: int) -> str:
 
 
 def dataset_header(info: DatasetInfo) -> str:
-    if info.kind == "segmentation":
-        return _pixels_header(info)
     counts = info.class_counts
     n_train, n_test = sum(counts["train"].values()), sum(counts["test"].values())
     first = f"split 1 of {len(info.splits)}: " if info.splits else ""
@@ -63,30 +61,21 @@ def dataset_header(info: DatasetInfo) -> str:
     if info.imbalance:
         # Sorted (profile first) so a result re-read from sorted-key JSON renders identically.
         items = sorted(info.imbalance.items(), key=lambda kv: (kv[0] != "profile", kv[0]))
-        how = ", synthesized: " + ", ".join(f"{k} {v}" for k, v in items)
+        how = ", ".join(f"{k} {v}" for k, v in items)
+    if info.kind == "segmentation":  # whole images are split and dropped; pixels are counted
+        shape = "×".join(str(v) for v in info.input_shape)
+        how = how and ", synthesized (images dropped by their rarest class): " + how
+        return (f"{info.description or info.source} · {info.n_samples} images {shape}, "
+                f"{info.n_classes} classes · {first}labelled pixels: train {n_train:,} / test "
+                f"{n_test:,} · train pixel imbalance ratio {info.imbalance_ratio:.1f}{how} · "
+                f"rarest class '{info.minority_class}'")
+    how = how and ", synthesized: " + how
     return (
         f"{info.description or info.source} · {info.n_samples} samples, "
         f"{info.n_features} features, {info.n_classes} classes · {first}train {n_train} / "
         f"test {n_test} · train imbalance ratio {info.imbalance_ratio:.1f}{how} · "
         f"minority class '{info.minority_class}'"
     )
-
-
-def _pixels_header(info: DatasetInfo) -> str:
-    """A segmentation dataset's header: images, and the labelled pixels of each split."""
-    counts = info.class_counts
-    n_train, n_test = sum(counts["train"].values()), sum(counts["test"].values())
-    first = f"split 1 of {len(info.splits)}: " if info.splits else ""
-    shape = "×".join(str(v) for v in info.input_shape)
-    how = ""
-    if info.imbalance:
-        items = sorted(info.imbalance.items(), key=lambda kv: (kv[0] != "profile", kv[0]))
-        how = ", synthesized (images dropped by their rarest class): " + ", ".join(
-            f"{k} {v}" for k, v in items)
-    return (f"{info.description or info.source} · {info.n_samples} images {shape}, "
-            f"{info.n_classes} classes · {first}labelled pixels: train {n_train:,} / test "
-            f"{n_test:,} · train pixel imbalance ratio {info.imbalance_ratio:.1f}{how} · "
-            f"rarest class '{info.minority_class}'")
 
 
 def shown_metrics(result: SuiteResult) -> list[str]:

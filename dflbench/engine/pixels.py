@@ -3,17 +3,15 @@
 apply their loss per pixel).
 
 A segmentation model returns per-pixel logits (K, B, H, W, C) for masks (K, B, H, W); the losses
-see them as (K, B·H·W, C) rows and (K, B·H·W) targets. Pixels marked ``IGNORE`` in a mask count
-nowhere: the losses get a mask that drops them (their targets replaced by class 0, a placeholder
-every loss can index) and scoring leaves them out.
+see them as (K, B·H·W, C) rows and (K, B·H·W) targets. An ignored pixel (a negative value in a
+prepared mask: ``dflbench.datasets.IGNORE``, as metrics and counts read it too) counts nowhere: the
+losses get a mask that drops it (its target replaced by class 0, a placeholder every loss can
+index) and scoring leaves it out.
 """
 
 from __future__ import annotations
 
 from torch import Tensor
-
-#: The one value an ignored pixel holds in a prepared mask (loaders map their own value to it).
-IGNORE = -1
 
 
 def as_rows(logits: Tensor, targets: Tensor) -> tuple[Tensor, Tensor, Tensor | None]:
@@ -23,7 +21,7 @@ def as_rows(logits: Tensor, targets: Tensor) -> tuple[Tensor, Tensor, Tensor | N
     if targets.dim() == 2:
         return logits, targets, None
     rows, flat = logits.reshape(k, -1, n_classes), targets.reshape(k, -1)
-    keep = flat != IGNORE
+    keep = flat >= 0
     if bool(keep.all()):
         return rows, flat, None
     return rows, flat.clamp(min=0), keep
@@ -35,5 +33,5 @@ def scored_pixels(logits: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
     if targets.dim() == 1:
         return logits, targets
     flat = targets.reshape(-1)
-    keep = flat != IGNORE
+    keep = flat >= 0
     return logits.reshape(logits.shape[0], -1, logits.shape[-1])[:, keep], flat[keep]

@@ -90,9 +90,9 @@ class Stack:
 
     def _epoch(self, epoch: int, X: Tensor, y: Tensor, orders: list[torch.Generator],
                stop: threading.Event | None, rows: Tensor | None = None) -> Tensor:
-        """One epoch over the training rows ``X`` (N, ...), ``y`` (N,) — or, with ``rows``
-        (K, n), over each model's own n rows of them —, each model in its own order; returns
-        each model's summed minibatch losses (K,)."""
+        """One epoch over the training rows ``X`` (N, ...) and their labels ``y`` (N,) or masks
+        (N, H, W) — or, with ``rows`` (K, n), over each model's own n rows of them —, each model
+        in its own order; returns each model's summed minibatch losses (K,)."""
         cfg, k = self.cfg, self.k
         for loss in self.losses:
             loss.start_epoch(epoch - 1, cfg.epochs)
@@ -101,19 +101,17 @@ class Stack:
         perms = torch.stack([torch.randperm(n, generator=g) for g in orders]).to(self.device)
         if rows is not None:
             perms = rows.gather(1, perms)  # a model's i-th row is X[rows[i]], as if alone
-        # Labels for the whole epoch at once (K, n); masks, K times larger, batch by batch.
-        targets = y[perms] if y.dim() == 1 else None
         epoch_loss = torch.zeros(k, device=self.device)
         for start in range(0, n, cfg.batch_size):
             if stop is not None and stop.is_set():
                 raise Stopped
             idx = perms[:, start:start + cfg.batch_size]
-            xb = X.index_select(0, idx.reshape(-1)).view(k, idx.shape[1], *row)
+            picked, b = idx.reshape(-1), idx.shape[1]
+            xb = X.index_select(0, picked).view(k, b, *row)
             if cfg.augment.active:
                 xb = augment_batch(xb, orders, cfg.augment)
-            yb = (targets[:, start:start + cfg.batch_size].contiguous() if targets is not None
-                  else y.index_select(0, idx.reshape(-1)).view(k, idx.shape[1], *y.shape[1:]))
-            epoch_loss += self._step(xb, yb)
+            # Each model's labels (K, B), or masks (K, B, H, W), for its own rows.
+            epoch_loss += self._step(xb, y.index_select(0, picked).view(k, b, *y.shape[1:]))
         return epoch_loss
 
     def _step(self, xb: Tensor, targets: Tensor) -> Tensor:

@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from dflbench.config import ModelConfig, TrainConfig
+from dflbench.datasets import IGNORE
 from dflbench.engine import TrainData, Treatment, train_models
-from dflbench.engine.pixels import IGNORE, as_rows, scored_pixels
+from dflbench.engine.pixels import as_rows, scored_pixels
 from dflbench.losses import get_loss
 
 CPU = torch.device("cpu")

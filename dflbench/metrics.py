@@ -150,24 +150,25 @@ def compute_metrics(
         for c in labels
     ]
     if segmentation:
-        metrics.update(_segmentation_metrics(y_true, y_pred, labels, per_class))
+        metrics.update(_segmentation_metrics(y_true, y_pred, labels, metrics, per_class, support))
     return {k: float(v) for k, v in metrics.items()}, per_class
 
 
 def _segmentation_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: list[int],
-                          per_class: list[dict[str, Any]]) -> dict[str, float]:
-    """Pixel accuracy, mean IoU, mean Dice and frequency-weighted IoU (whose weights are the
-    classes' shares of the test pixels: scikit-learn's support-weighted average); adds each
-    class's IoU to its row of ``per_class``."""
-    from sklearn.metrics import accuracy_score, jaccard_score
+                          metrics: dict[str, Any], per_class: list[dict[str, Any]],
+                          support: np.ndarray) -> dict[str, float]:
+    """Each class's IoU (scikit-learn's ``jaccard_score``, added to its row of ``per_class``) and
+    what follows from the figures already computed: pixel accuracy is the accuracy over pixels,
+    mean Dice the macro F1, mean IoU the mean of the IoUs, and frequency-weighted IoU their mean
+    weighted by test pixels (scikit-learn's ``average="weighted"``; tests hold it to that)."""
+    from sklearn.metrics import jaccard_score
 
     iou = jaccard_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
     for row, value in zip(per_class, iou):
         row["iou"] = float(value)
     return {
-        "pixel_accuracy": accuracy_score(y_true, y_pred),
+        "pixel_accuracy": metrics["accuracy"],
         "mean_iou": float(np.mean(iou)),
-        "mean_dice": float(np.mean([row["f1"] for row in per_class])),
-        "fw_iou": jaccard_score(y_true, y_pred, labels=labels, average="weighted",
-                                zero_division=0),
+        "mean_dice": metrics["macro_f1"],
+        "fw_iou": float(np.average(iou, weights=support)),
     }

@@ -40,7 +40,7 @@ class Fold:
     minority: int  # the label with the fewest fit rows
     class_counts: dict[str, dict[str, int]]  # train (after imbalance), test[, validation]
     tune: Fold | None = None
-    #: Segmentation: the sample test images shown in reports (:func:`_samples`).
+    #: Segmentation, first split only: the sample test images reports show (:func:`_samples`).
     samples: dict[str, Any] | None = None
 
 
@@ -122,7 +122,8 @@ def _trainable(ds: Any, train_idx: np.ndarray, test_idx: np.ndarray, suite: Suit
     if es is not None:
         fit, val = validation_split(ds.y[train_idx], es.validation, suite.split_seed)
         fit_idx, val_idx = train_idx[fit], train_idx[val]
-    pre = preprocessor_for(ds.kind).fit(take(ds.X, fit_idx))
+    X_fit = take(ds.X, fit_idx)
+    pre = preprocessor_for(ds.kind).fit(X_fit)
     y_fit, y_test = targets(ds, fit_idx), targets(ds, test_idx)
     fit_counts = tuple(counts(y_fit, names).values())
     if min(fit_counts) == 0:
@@ -130,7 +131,7 @@ def _trainable(ds: Any, train_idx: np.ndarray, test_idx: np.ndarray, suite: Suit
         raise ConfigError(f"class {', '.join(empty)} has no training samples left")
     y_val = None if val_idx is None else targets(ds, val_idx)
     data = TrainData(
-        X_train=pre.transform(take(ds.X, fit_idx)), y_train=y_fit.astype(np.int64),
+        X_train=pre.transform(X_fit), y_train=y_fit.astype(np.int64),
         X_val=None if val_idx is None else pre.transform(take(ds.X, val_idx)),
         y_val=None if y_val is None else y_val.astype(np.int64),
         X_test=pre.transform(take(ds.X, test_idx)), n_classes=len(names),
@@ -139,7 +140,8 @@ def _trainable(ds: Any, train_idx: np.ndarray, test_idx: np.ndarray, suite: Suit
     samples = None
     if ds.masks is not None and not carve:
         _check_test_pixels(split_counts["test"])
-        samples = _samples(ds, test_idx, fit_counts)
+        if where == (0, 0):
+            samples = _samples(ds, test_idx, fit_counts)
     if y_val is not None:
         split_counts["validation"] = counts(y_val, names)
     return Fold(where[0], where[1], data, y_test, fit_counts, int(np.argmin(fit_counts)),

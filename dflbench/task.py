@@ -210,10 +210,10 @@ def _train(task: PreparedTask, fold: Fold, suite: Suite, device: Any, advance: A
     outcomes = train_models(data, treatments, seeds, counts, suite.model, suite.train, device,
                             on_epoch, workers)
     by_label = {lo.label: lo for lo in losses}
-    # A segmentation result shows its first split's sample images as the first seed predicts them.
-    shown = fold.samples is not None and (fold.repeat, fold.fold) == (0, 0)
+    # A segmentation result shows its sample images (first split) as the first seed predicts them.
     return {(out.treatment, out.seed): _scored(task, fold, by_label[out.treatment], out,
-                                               shown and out.seed == suite.seeds[0])
+                                               fold.samples is not None
+                                               and out.seed == suite.seeds[0])
             for out in outcomes}
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dflbench.metrics import METRICS
+from dflbench.report.samples_view import Samples, samples_view
 from dflbench.results.model import DatasetInfo, RunRecord, Stat, SuiteResult, SummaryRow
 
 #: Above this many classes the per-class bars show class groups (many / medium / few).
@@ -80,21 +81,6 @@ class Tuning:
     scores: list[list[float]]
     chosen: list[int]
     metric: str = ""
-
-
-@dataclass(frozen=True)
-class Samples:
-    """Segmentation: a few test images of the first split with their true masks and, per
-    treatment, the masks its first seed's model predicted (encoded as the result file holds
-    them, :mod:`dflbench.results.pictures`); ``absent`` lists treatments without predictions
-    (their run diverged or failed)."""
-
-    image_shape: tuple[int, ...]
-    classes: list[str]
-    images: list[str]
-    truth: list[str]
-    predicted: list[tuple[str, list[str]]]
-    absent: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -177,23 +163,9 @@ def dataset_charts(result: SuiteResult, info: DatasetInfo, rows: list[SummaryRow
     charts = DatasetCharts(
         info.name, [row.label for row in rows], _class_bars(info, rows, order), confusion,
         reliability, [c for c in loss if c.runs], [c for c in validation if c.runs], monitor,
-        _learned(by_label), tuning, [], _samples(info, by_label), _unit(info))
+        _learned(by_label), tuning, [], samples_view(info, by_label), _unit(info))
     charts.missing = _missing(charts, any(r.ok for r in runs))
     return charts
-
-
-def _samples(info: DatasetInfo, by_label: dict[str, list[RunRecord]]) -> Samples | None:
-    if info.samples is None:
-        return None
-    predicted, absent = [], []
-    for label, group in by_label.items():
-        shown = next((r.predictions for r in group if r.predictions), ())
-        if shown:
-            predicted.append((label, list(shown)))
-        else:
-            absent.append(label)
-    return Samples(info.input_shape, list(info.class_names), list(info.samples["images"]),
-                   list(info.samples["masks"]), predicted, absent)
 
 
 def _unit(info: DatasetInfo) -> str:

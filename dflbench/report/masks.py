@@ -10,20 +10,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from dflbench.report.plots import OKABE_ITO
 from dflbench.results.pictures import IGNORED, decode
 
-#: Class colours: background (class 0) near-black, then the Okabe-Ito colours, which stay
+#: Class colours: background (class 0) near-black, then the charts' Okabe-Ito colours, which stay
 #: distinguishable under the common colour-vision deficiencies; repeated beyond eight classes.
-PALETTE = ("#222222", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
+PALETTE = ("#222222", *(c for c in OKABE_ITO if c != "#000000"))
 IGNORED_COLOUR = "#FFFFFF"
 
 
 def class_colour(c: int) -> str:
     return PALETTE[c % len(PALETTE)]
-
-
-def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
 
 
 def _png(rgb: np.ndarray) -> str:
@@ -38,8 +35,10 @@ def _png(rgb: np.ndarray) -> str:
 def mask_uri(text: str, shape: Sequence[int], n_classes: int) -> str:
     """An encoded mask (H, W) as a coloured PNG."""
     mask = decode(text, shape)
-    lut = np.array([_rgb(class_colour(c)) for c in range(n_classes)] + [_rgb(IGNORED_COLOUR)],
-                   dtype=np.uint8)
+    from PIL import ImageColor
+
+    lut = np.array([ImageColor.getrgb(class_colour(c)) for c in range(n_classes)]
+                   + [ImageColor.getrgb(IGNORED_COLOUR)], dtype=np.uint8)
     index = np.where(mask == IGNORED, n_classes, np.minimum(mask, n_classes - 1))
     return _png(lut[index])
 

@@ -26,12 +26,12 @@ from dflbench.report.html_view import (
     MeansMatrix,
     Ranker,
     RankSummary,
-    Samples,
     dataset_charts,
     failures,
     means_matrices,
     provenance,
 )
+from dflbench.report.samples_view import Samples
 from dflbench.report.suite_view import DatasetView, build_suite_view, legend, shown_metrics
 
 #: Digits of an average rank, as shown and as compared when marking the best.

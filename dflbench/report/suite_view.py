@@ -89,6 +89,14 @@ def suite_ranking(result: SuiteResult) -> Ranking:
 
 
 def build_suite_view(result: SuiteResult) -> SuiteView:
+    n_seeds = len({r.seed for r in result.runs})
+    verdict = verdict_view(suite_ranking(result)) if result.runs else None
+    return SuiteView(f"dflbench: {result.name}", protocol_text(result.protocol, n_seeds),
+                     dataset_views(result), legend(result), run_footer(result), verdict)
+
+
+def dataset_views(result: SuiteResult) -> list[DatasetView]:
+    """Each dataset's header and tables (without the verdict across datasets, which ranks)."""
     metrics = shown_metrics(result)
     views = []
     for info in result.datasets:
@@ -99,10 +107,7 @@ def build_suite_view(result: SuiteResult) -> SuiteView:
         views.append(DatasetView(info.name, dataset_header(info),
                                  _summary_table(info, rows, metrics, _over(runs)),
                                  _per_class_table(info, rows), notes))
-    n_seeds = len({r.seed for r in result.runs})
-    verdict = verdict_view(suite_ranking(result)) if result.runs else None
-    return SuiteView(f"dflbench: {result.name}", protocol_text(result.protocol, n_seeds), views,
-                     legend(result), run_footer(result), verdict)
+    return views
 
 
 def _over(runs: list[RunRecord]) -> str:

@@ -32,7 +32,7 @@ from dflbench.report.html_view import (
     provenance,
 )
 from dflbench.report.samples_view import Samples
-from dflbench.report.suite_view import DatasetView, build_suite_view, legend, shown_metrics
+from dflbench.report.suite_view import DatasetView, dataset_views, legend, shown_metrics
 
 #: Digits of an average rank, as shown and as compared when marking the best.
 RANK_DIGITS = 2
@@ -126,7 +126,7 @@ class Html(Renderer):
         metrics = list(dict.fromkeys(m for r in results for m in shown_metrics(r)))
         sections, anchors = [], set()
         for source, result in sources:
-            for view in build_suite_view(result).datasets:
+            for view in dataset_views(result):  # the ranks come once, from _cross
                 anchor = _anchor(view.name, anchors)
                 info = next(d for d in result.datasets if d.name == view.name)
                 rows = [row for row in result.summary if row.dataset == view.name]

@@ -71,12 +71,17 @@ def calibration_bins(proba: np.ndarray, y_true: np.ndarray, n_bins: int = ECE_BI
     return counts, mean_conf, accuracy
 
 
-def expected_calibration_error(proba: np.ndarray, y_true: np.ndarray, n_bins: int = ECE_BINS) -> float:
+Bins = tuple[list[int], list[float | None], list[float | None]]
+
+
+def expected_calibration_error(proba: np.ndarray, y_true: np.ndarray, n_bins: int = ECE_BINS,
+                               bins: Bins | None = None) -> float:
     """ECE over ``n_bins`` equal-width confidence bins (Guo et al.): the row-weighted mean gap
-    between accuracy and confidence over :func:`calibration_bins`."""
+    between accuracy and confidence over :func:`calibration_bins` (``bins``, when the caller has
+    them already)."""
     n = len(y_true)
     ece = 0.0
-    for count, conf, acc in zip(*calibration_bins(proba, y_true, n_bins)):
+    for count, conf, acc in zip(*(bins or calibration_bins(proba, y_true, n_bins))):
         if count:
             ece += (count / n) * abs(acc - conf)
     return float(ece)
@@ -107,19 +112,21 @@ def compute_metrics(
     class_names: tuple[str, ...] | list[str],
     minority: int,
     segmentation: bool = False,
+    bins: Bins | None = None,
 ) -> tuple[dict[str, float], list[dict[str, Any]]]:
     """Overall metrics and per-class rows for one model.
 
     ``proba`` is (N, C) class probabilities; predictions are its argmax. ``minority`` is the label
     with the fewest training samples (its recall is reported as ``minority_recall``). With
     ``segmentation`` the rows are pixels (:func:`pixels`), and the segmentation metrics and each
-    class's IoU are added.
+    class's IoU are added. ``bins``: the :func:`calibration_bins`, when the caller has them.
+    Macro and weighted F1 are scikit-learn's averages of the per-class F1 it has just computed
+    (``np.average``, unweighted and by support, as ``f1_score`` does), not a second pass.
     """
     from imblearn.metrics import geometric_mean_score
     from sklearn.metrics import (
         accuracy_score,
         balanced_accuracy_score,
-        f1_score,
         matthews_corrcoef,
         precision_recall_fscore_support,
     )
@@ -132,11 +139,11 @@ def compute_metrics(
     metrics = {
         "accuracy": accuracy_score(y_true, y_pred),
         "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
-        "macro_f1": f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0),
-        "weighted_f1": f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0),
+        "macro_f1": np.average(f1),
+        "weighted_f1": np.average(f1, weights=support),
         "gmean": geometric_mean_score(y_true, y_pred, labels=labels, average="multiclass"),
         "mcc": matthews_corrcoef(y_true, y_pred),
-        "ece": expected_calibration_error(proba, y_true),
+        "ece": expected_calibration_error(proba, y_true, bins=bins),
         "minority_recall": recall[minority],
     }
     per_class = [

@@ -241,11 +241,12 @@ def _scored(task: PreparedTask, fold: Fold, lo: LossEntry, out: Any,
     metrics, per_class, confusion, calibration, predictions = {}, (), None, None, ()
     if out.proba is not None:
         y, proba = pixels(fold.y_test, out.proba)
+        bins = calibration_bins(proba, y)
         metrics, rows = compute_metrics(y, proba, task.class_names, fold.minority,
-                                        segmentation=task.info.kind == "segmentation")
+                                        segmentation=task.info.kind == "segmentation", bins=bins)
         per_class = tuple(ClassMetrics(**row) for row in rows)
         confusion = tuple(map(tuple, confusion_counts(y, proba, len(task.class_names))))
-        calibration = Calibration(*map(tuple, calibration_bins(proba, y)))
+        calibration = Calibration(*map(tuple, bins))
         if show:
             predictions = _predictions(fold, out.proba)
     return _record(task, fold, lo, out.seed, status=RunStatus(out.status), train=train,

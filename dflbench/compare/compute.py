@@ -63,7 +63,7 @@ def compare_results(
     for name, cand in candidates:
         _compare_file(comparison, baseline, baseline_name, name, cand)
     aligned = {p.dataset for p in comparison.pairs}
-    comparison.datasets = [d for d in _dataset_order(baseline) if d in aligned]
+    comparison.datasets = [d for d in baseline.dataset_names if d in aligned]
     if max_drop is not None:
         require_gate_input(comparison, baseline, candidates)
     comparison.across = across_datasets(comparison)
@@ -164,10 +164,6 @@ def _groups(result: SuiteResult) -> Groups:
     for run in result.runs:
         groups.setdefault((run.dataset, run.label), []).append(run)
     return groups
-
-
-def _dataset_order(result: SuiteResult) -> list[str]:
-    return list(dict.fromkeys([d.name for d in result.datasets] + [r.dataset for r in result.runs]))
 
 
 def _classes(result: SuiteResult) -> dict[str, list[str]]:

@@ -26,6 +26,7 @@ from dflbench.engine.stopping import Stopping, validation_score
 from dflbench.losses import Loss
 from dflbench.losses._base import Softmax
 from dflbench.models import build_model
+from dflbench.models._common import generators
 
 
 class Stack:
@@ -68,7 +69,7 @@ class Stack:
         y = torch.as_tensor(self.data.y_train, dtype=torch.long, device=self.device)
         # Each model's own minibatch order, as a model trained alone would draw it.
         member_seeds = self.seeds * len(self.treatments)
-        orders = [torch.Generator().manual_seed(int(s)) for s in member_seeds]
+        orders = generators(member_seeds)
         rows = None if self.data.rows is None else torch.stack(
             [torch.as_tensor(self.data.rows[s], dtype=torch.long) for s in member_seeds]).to(self.device)
         for epoch in range(1, self.cfg.epochs + 1):

@@ -52,7 +52,7 @@ def merge(results: Sequence[tuple[str, SuiteResult]]) -> Grid:
     notes: list[str] = []
     setups: dict[str, tuple[str, RunRecord]] = {}
     for name, result in results:
-        for dataset in _dataset_order(result):
+        for dataset in result.dataset_names:
             if dataset in owner:
                 raise ConfigError(
                     f"dataset '{dataset}' is in both {owner[dataset]} and {name}; a dataset can "
@@ -73,10 +73,6 @@ def merge(results: Sequence[tuple[str, SuiteResult]]) -> Grid:
             notes.append(f"{name} is incomplete (its run was interrupted)")
     return Grid([n for n, _ in results], list(owner), treatments, runs, _metrics(results),
                 list(dict.fromkeys(notes)))
-
-
-def _dataset_order(result: SuiteResult) -> list[str]:
-    return list(dict.fromkeys([d.name for d in result.datasets] + [r.dataset for r in result.runs]))
 
 
 def _metrics(results: Sequence[tuple[str, SuiteResult]]) -> list[str]:

@@ -306,6 +306,12 @@ class SuiteResult:
         return [r for r in self.runs if r.status is RunStatus.FAILED]
 
     @property
+    def dataset_names(self) -> list[str]:
+        """Every dataset the file holds, in suite order: those with a record, then any that only
+        runs name."""
+        return list(dict.fromkeys([d.name for d in self.datasets] + [r.dataset for r in self.runs]))
+
+    @property
     def metric_names(self) -> list[str]:
         """The metrics the suite asked for, in its order (empty for a file that does not say)."""
         return list(self.suite.get("config", {}).get("metrics") or [])

@@ -138,11 +138,14 @@ class Stack:
         loss parameters' gradients are accumulated too. Each loss uses its closed form when it
         has one (a few fused operations instead of an autograd graph), else autograd. ``mask``
         (K, B), when given, drops the rows it marks False (ignored pixels)."""
-        softmax = Softmax.of(logits, targets)  # shared: computed once for the whole stack
+        # Shared: computed once for the whole stack, when a closed form reads it.
+        softmax = (Softmax.of(logits, targets) if any(loss.has_closed_form for loss in self.losses)
+                   else None)
         if len(self.losses) == 1:
             return self.losses[0].loss_and_grad(logits, targets, softmax, mask=mask)
         grad = torch.empty_like(logits)  # in the logits' layout (class-major for StackedMLP)
-        values = [loss.loss_and_grad(logits[sl], targets[sl], softmax.rows(sl), out=grad[sl],
+        values = [loss.loss_and_grad(logits[sl], targets[sl],
+                                     None if softmax is None else softmax.rows(sl), out=grad[sl],
                                      mask=None if mask is None else mask[sl])[0]
                   for loss, sl in zip(self.losses, self.slices)]
         return torch.cat(values), grad

@@ -189,7 +189,8 @@ class Loss(nn.Module):
         ``out`` a tensor (a slice of the caller's buffer, say) to write the gradient into.
         """
         logits = logits.detach()
-        closed = self.per_sample_grad(logits, targets, softmax or Softmax.of(logits, targets))
+        closed = (self.per_sample_grad(logits, targets, softmax or Softmax.of(logits, targets))
+                  if self.has_closed_form else None)
         if closed is None:
             with torch.enable_grad():
                 z = logits.requires_grad_()
@@ -224,6 +225,12 @@ class Loss(nn.Module):
         if out is None:
             return loss, closed.logits_grad * scale_grad
         return loss, torch.mul(closed.logits_grad, scale_grad, out=out)
+
+    @property
+    def has_closed_form(self) -> bool:
+        """Whether the class writes out :meth:`per_sample_grad`: only then are the softmax terms
+        worth computing (a loss without one is differentiated by autograd)."""
+        return type(self).per_sample_grad is not Loss.per_sample_grad
 
     def learned(self) -> dict[str, Tensor]:
         """Values of trainable loss parameters (e.g. DFL's gamma), one per model; empty if none."""
